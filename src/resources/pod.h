@@ -1,0 +1,30 @@
+/*
+ * Pod spec defaults and validation, shared by pods and by every workload
+ * kind that embeds a pod template (deployments, replicasets, daemonsets,
+ * statefulsets, jobs).
+ */
+#ifndef KEDGE_RESOURCES_POD_H
+#define KEDGE_RESOURCES_POD_H
+
+#include "api/ferr.h"
+
+#include <json-c/json.h>
+
+/* Fills Kubernetes' defaults into a PodSpec object in place. */
+void pod_spec_defaults(struct json_object *spec);
+
+/*
+ * Validates a PodSpec; `path` is its field path ("spec" for pods,
+ * "spec.template.spec" for templates) and prefixes every error.
+ */
+void pod_spec_validate(struct json_object *spec, const char *path,
+                       struct ferr *errs);
+
+/*
+ * Validates a PodTemplateSpec at `path` ("spec.template"): its metadata
+ * labels/annotations and its spec.
+ */
+void pod_template_validate(struct json_object *tmpl, const char *path,
+                           struct ferr *errs);
+
+#endif
