@@ -84,6 +84,7 @@ char *buf_steal(struct buf *b, size_t *len)
 {
     if (buf_reserve(b, 0))
         return NULL;
+    b->data[b->len] = 0;
     char *p = b->data;
     if (len)
         *len = b->len;
