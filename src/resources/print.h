@@ -23,4 +23,13 @@ void print_age(char *buf, size_t len, struct json_object *obj, time_t now);
 void print_cell_str(struct json_object *cells, const char *s);
 void print_cell_int(struct json_object *cells, long long v);
 
+/* translateTimestampSince for any RFC 3339 timestamp: HumanDuration of
+ * now - ts, "<unknown>" when ts is NULL, empty or invalid. */
+void print_since(char *buf, size_t len, const char *rfc3339, time_t now);
+
+/* labels.FormatLabels: "k1=v1,k2=v2" with keys sorted, "<none>" for an
+ * empty or absent map (non-string values are skipped). Caller frees;
+ * NULL only when memory runs out. */
+char *print_labels(struct json_object *map);
+
 #endif
