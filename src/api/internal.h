@@ -1,0 +1,115 @@
+/*
+ * Internals shared by the files of the REST API (the files in src/api/): the server
+ * state, the parsed request target, and response helpers.
+ */
+#ifndef KEDGE_API_INTERNAL_H
+#define KEDGE_API_INTERNAL_H
+
+#include "api/apiserver.h"
+#include "api/metrics.h"
+#include "resources/resource.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#define API_NAME_MAX 254
+#define API_KEY_MAX 600
+
+struct ipalloc;
+struct api_watch;
+
+struct apiserver {
+    uv_loop_t *loop;
+    struct store *st;
+    struct apiserver_config cfg;
+    struct ipalloc *svc_ips;
+    struct metrics metrics;
+    struct api_watch *watches;   /* open watch streams */
+};
+
+/* What a resource URL names. */
+struct api_target {
+    const struct resource_type *rt;
+    char ns[API_NAME_MAX];       /* "" = all namespaces / cluster scope */
+    char name[API_NAME_MAX];     /* "" = the collection */
+    char sub[32];                /* subresource, "" if none */
+};
+
+enum table_include { INCLUDE_METADATA, INCLUDE_NONE, INCLUDE_OBJECT };
+
+/* Request context passed around the handlers. */
+struct api_req {
+    struct apiserver *api;
+    struct http_request *http;
+    struct api_target t;
+    const char *verb;            /* get, list, watch, create, ... */
+    bool table;                  /* Accept asks for a meta.k8s.io Table */
+    enum table_include include;  /* ?includeObject= for Tables */
+    bool dry_run;
+};
+
+/* Label and field selectors of a list or watch. */
+struct label_selector;
+struct field_selector;
+struct list_query {
+    struct label_selector *labels;
+    struct field_selector *fields;
+};
+/* Parses ?labelSelector= and ?fieldSelector=; responds 400 and returns -1
+ * when malformed. */
+int api_parse_selectors(struct api_req *r, struct list_query *q);
+bool api_list_matches(const struct list_query *q, struct json_object *obj);
+void api_list_query_free(struct list_query *q);
+
+/* ---- responses (status.c) ---- */
+void api_respond_json(struct api_req *r, int code, struct json_object *obj);
+void api_respond_raw(struct api_req *r, int code, const char *json,
+                     size_t len);
+/* A Status failure; `name`/`kind` fill details when non-NULL. */
+void api_respond_status(struct api_req *r, int code, const char *reason,
+                        const char *name, const char *kind_or_resource,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Status for a store error on object `name`. */
+void api_respond_store_error(struct api_req *r, int err, const char *name);
+/* 422 Invalid from field errors. */
+void api_respond_invalid(struct api_req *r, const char *name,
+                         const struct ferr *errs);
+/* Builds a Status object (caller puts). */
+struct json_object *api_status_object(int code, const char *reason,
+                                      const char *message);
+
+/* ---- objects (objects.c) ---- */
+/* Store key of an object: /registry/<group|core>/<resource>/[<ns>/]<name>. */
+int api_object_key(const struct resource_type *rt, const char *ns,
+                   const char *name, char *out, size_t len);
+/* Prefix of a collection (ns may be "" for all). */
+int api_collection_prefix(const struct resource_type *rt, const char *ns,
+                          char *out, size_t len);
+/* Parses stored or received JSON; NULL on error with err filled. */
+struct json_object *api_parse_json(const char *data, size_t len, char *err,
+                                   size_t errlen);
+void api_new_uid(char out[37]);
+void api_now_rfc3339(char out[32]);
+const char *api_meta_str(struct json_object *obj, const char *field);
+int64_t api_object_rv(struct json_object *obj);
+void api_set_rv(struct json_object *obj, int64_t rev);
+const char *api_json(struct json_object *obj, size_t *len);
+
+/* ---- verbs (rest.c, watch.c, table.c, discovery.c) ---- */
+void api_handle_resource(struct api_req *r);
+void api_handle_watch(struct api_req *r);
+void api_watch_close_all(struct apiserver *api);
+bool api_wants_table(const struct http_request *req);
+/* Wraps items (array of parsed objects) as a Table; caller puts. */
+struct json_object *api_table(const struct resource_type *rt,
+                              enum table_include include,
+                              struct json_object *items, const char *rv,
+                              const char *cont);
+/* Parses ?includeObject=; responds 400 and returns -1 when invalid. */
+int api_parse_include(struct api_req *r);
+int api_discovery(struct api_req *r, const char *path);
+/* /openapi/v3 and its per-group-version documents; -1 if not one. */
+int api_openapi(struct api_req *r, const char *path);
+
+#endif

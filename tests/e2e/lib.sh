@@ -1,0 +1,109 @@
+# Shared helpers for the end-to-end tests: start a real `kedge cloud` on a
+# free loopback port in a fresh data directory, drive it with the real
+# kubectl, and clean up every process we started (by PID) on exit.
+set -euo pipefail
+
+KEDGE_BIN=${KEDGE_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/kedge}
+KUBECTL_DIR=$(dirname "$(readlink -f "$(command -v kubectl)")")
+E2E_TMP=$(mktemp -d /tmp/kedge-e2e.XXXXXX)
+E2E_PIDS=()
+FAILS=0
+
+e2e_cleanup() {
+    local pid
+    for pid in "${E2E_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${E2E_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "${KEEP_E2E_TMP:-}" = "" ]; then rm -rf "$E2E_TMP"; fi
+}
+trap e2e_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+
+# start_cloud DATA_DIR [extra flags...]: starts kedge cloud, waits for its
+# ready line, sets CLOUD_PID, CLOUD_URL, CLOUD_PORT and KUBECONFIG.
+start_cloud() {
+    local dir=$1
+    shift
+    local log="$dir.log"
+    mkdir -p "$dir"
+    "$KEDGE_BIN" cloud --data-dir "$dir" --secure-port "${CLOUD_PORT:-0}" \
+        --db-sync normal "$@" >"$log.out" 2>"$log" &
+    CLOUD_PID=$!
+    E2E_PIDS+=("$CLOUD_PID")
+    local i
+    for i in $(seq 1 200); do
+        if grep -q "kedge cloud ready" "$log.out" 2>/dev/null; then
+            CLOUD_URL=$(sed -n 's/.*kedge cloud ready: \(https:[^ ]*\).*/\1/p' "$log.out" | tail -1)
+            CLOUD_PORT=${CLOUD_URL##*:}
+            export KUBECONFIG="$dir/admin.kubeconfig"
+            return 0
+        fi
+        if ! kill -0 "$CLOUD_PID" 2>/dev/null; then
+            echo "kedge cloud exited early:" >&2
+            cat "$log" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    echo "kedge cloud did not become ready" >&2
+    cat "$log" >&2
+    return 1
+}
+
+# stop_cloud [SIGNAL]: stops the running cloud and waits for it.
+stop_cloud() {
+    local sig=${1:-TERM}
+    kill -"$sig" "$CLOUD_PID" 2>/dev/null || true
+    wait "$CLOUD_PID" 2>/dev/null || true
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+    if [ "$2" != "$3" ]; then
+        fail "$1: got '$2', want '$3'"
+    fi
+}
+
+# expect_match WHAT TEXT REGEX
+expect_match() {
+    if ! grep -Eq -- "$3" <<<"$2"; then
+        fail "$1: '$2' does not match /$3/"
+    fi
+}
+
+# expect_fail_match WHAT REGEX CMD...: the command must fail and print REGEX.
+expect_fail_match() {
+    local what=$1 re=$2
+    shift 2
+    local out
+    if out=$("$@" 2>&1); then
+        fail "$what: succeeded but should fail: $out"
+        return
+    fi
+    expect_match "$what" "$out" "$re"
+}
+
+# api METHOD PATH [curl args...]: an authenticated request with curl.
+api() {
+    local method=$1 path=$2
+    shift 2
+    local pki
+    pki=$(dirname "$KUBECONFIG")/pki
+    curl -sS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+        -X "$method" "$CLOUD_URL$path" "$@"
+}
+
+e2e_finish() {
+    if [ "$FAILS" -ne 0 ]; then
+        echo "$(basename "$0"): $FAILS failure(s)" >&2
+        exit 1
+    fi
+    echo "$(basename "$0"): ok"
+}
