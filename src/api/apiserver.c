@@ -73,6 +73,73 @@ int apiserver_new(uv_loop_t *loop, struct store *st,
     return 0;
 }
 
+/* Writes the JSON `json` at key unless the stored object already has
+ * the same content (ignoring metadata). */
+static int put_builtin(struct apiserver *api, const char *key, const char *kind,
+                       const char *name, const char *body_fields)
+{
+    struct store_value *v;
+    int64_t rev;
+    char uid[37], ts[32];
+    api_new_uid(uid);
+    api_now_rfc3339(ts);
+    bool exists = store_get(api->st, key, &v, &rev) == 0;
+    if (exists) {
+        bool same = strstr(v->data, body_fields) != NULL;
+        char err[64];
+        struct json_object *o = api_parse_json(v->data, v->len, err, sizeof(err));
+        const char *u = api_meta_str(o, "uid");
+        const char *c = api_meta_str(o, "creationTimestamp");
+        if (u)
+            snprintf(uid, sizeof(uid), "%s", u);
+        if (c)
+            snprintf(ts, sizeof(ts), "%s", c);
+        json_object_put(o);
+        store_value_unref(v);
+        if (same)
+            return 0;
+    }
+    int64_t next = store_next_revision(api->st);
+    char json[2048];
+    int n = snprintf(json, sizeof(json),
+                     "{\"kind\":\"%s\",\"apiVersion\":\"v1\",\"metadata\":"
+                     "{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":"
+                     "\"%s\",\"resourceVersion\":\"%lld\","
+                     "\"creationTimestamp\":\"%s\",\"labels\":{\"component\":"
+                     "\"apiserver\",\"provider\":\"kubernetes\"}},%s}",
+                     kind, name, uid, (long long)next, ts, body_fields);
+    if (n < 0 || (size_t)n >= sizeof(json))
+        return -KE_TOOBIG;
+    return exists ? store_update(api->st, key, json, (size_t)n, next, rev)
+                  : store_create(api->st, key, json, (size_t)n, next);
+}
+
+int apiserver_publish_endpoint(struct apiserver *api, const char *address,
+                               int port)
+{
+    char ip[64], body[1024];
+    if (ipalloc_first(api->svc_ips, ip, sizeof(ip)) != 0)
+        return -EINVAL;
+    snprintf(body, sizeof(body),
+             "\"spec\":{\"ports\":[{\"name\":\"https\",\"protocol\":"
+             "\"TCP\",\"port\":443,\"targetPort\":%d}],\"clusterIP\":"
+             "\"%s\",\"clusterIPs\":[\"%s\"],\"type\":\"ClusterIP\","
+             "\"sessionAffinity\":\"None\",\"ipFamilies\":[\"IPv4\"],"
+             "\"ipFamilyPolicy\":\"SingleStack\",\"internalTrafficPolicy\":"
+             "\"Cluster\"},\"status\":{\"loadBalancer\":{}}",
+             port, ip, ip);
+    int rc = put_builtin(api, "/registry/core/services/default/kubernetes",
+                         "Service", "kubernetes", body);
+    if (rc)
+        return rc;
+    snprintf(body, sizeof(body),
+             "\"subsets\":[{\"addresses\":[{\"ip\":\"%s\"}],\"ports\":"
+             "[{\"name\":\"https\",\"port\":%d,\"protocol\":\"TCP\"}]}]",
+             address, port);
+    return put_builtin(api, "/registry/core/endpoints/default/kubernetes",
+                       "Endpoints", "kubernetes", body);
+}
+
 void apiserver_free(struct apiserver *api)
 {
     if (!api)

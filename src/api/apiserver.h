@@ -23,6 +23,13 @@ struct apiserver;
  * built-in namespaces exist. */
 int apiserver_new(uv_loop_t *loop, struct store *st,
                   const struct apiserver_config *cfg, struct apiserver **out);
+/*
+ * Records where the API is served: creates or updates the `kubernetes`
+ * service in the default namespace (first address of the service range,
+ * port 443) and its endpoints (address:port).
+ */
+int apiserver_publish_endpoint(struct apiserver *api, const char *address,
+                               int port);
 /* Ends every watch and frees the API. */
 void apiserver_free(struct apiserver *api);
 /* The http_handler_fn for http_server_start (arg = the apiserver). */

@@ -67,6 +67,12 @@ void ipalloc_free(struct ipalloc *a)
 
 const char *ipalloc_cidr(const struct ipalloc *a) { return a->cidr; }
 
+int ipalloc_first(const struct ipalloc *a, char *out, size_t len)
+{
+    struct in_addr in = {.s_addr = htonl(a->base + 1)};
+    return inet_ntop(AF_INET, &in, out, (socklen_t)len) ? 0 : -EINVAL;
+}
+
 static bool test_bit(struct ipalloc *a, uint32_t i)
 {
     return a->bits[i / 8] & (1u << (i % 8));

@@ -23,6 +23,8 @@ int ipalloc_reserve(struct ipalloc *a, const char *ip);
 void ipalloc_release(struct ipalloc *a, const char *ip);
 /* Reserves the clusterIP of every stored service. */
 int ipalloc_load_services(struct ipalloc *a, struct store *st);
+/* The first host address of the range (kept for the API's service). */
+int ipalloc_first(const struct ipalloc *a, char *out, size_t len);
 /* The range as text, for error messages. */
 const char *ipalloc_cidr(const struct ipalloc *a);
 

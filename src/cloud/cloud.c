@@ -197,6 +197,10 @@ int cloud_main(int argc, char **argv)
         return 1;
     }
     port = http_server_port(c.http);
+    rc = apiserver_publish_endpoint(c.api, advertise, port);
+    if (rc)
+        log_warn("cloud", "cannot record the kubernetes service: %s",
+                 ke_strerror(rc));
 
     char url[512], kubeconfig[4096], ca[4096], cert[4096], key[4096];
     snprintf(url, sizeof(url), strchr(advertise, ':') ? "https://[%s]:%d"
