@@ -89,6 +89,14 @@ int api_collection_prefix(const struct resource_type *rt, const char *ns,
 /* Parses stored or received JSON; NULL on error with err filled. */
 struct json_object *api_parse_json(const char *data, size_t len, char *err,
                                    size_t errlen);
+/* Parses a stored object into the form of type rt (converting when rt
+ * shares another type's storage). Caller puts. */
+struct json_object *api_decode(const struct resource_type *rt, const char *data,
+                               size_t len, char *err, size_t errlen);
+/* Serialises obj in its stored form. The result lives until *tmp (set to
+ * a converted copy, or NULL) and obj are put. NULL when out of memory. */
+const char *api_encode(const struct resource_type *rt, struct json_object *obj,
+                       size_t *len, struct json_object **tmp);
 void api_new_uid(char out[37]);
 void api_now_rfc3339(char out[32]);
 const char *api_meta_str(struct json_object *obj, const char *field);

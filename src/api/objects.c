@@ -18,6 +18,8 @@ int api_object_key(const struct resource_type *rt, const char *ns,
                    const char *name, char *out, size_t len)
 {
     int n;
+    if (rt->storage)
+        rt = rt->storage;
     if (rt->namespaced)
         n = snprintf(out, len, "/registry/%s/%s/%s/%s", group_dir(rt),
                      rt->resource, ns, name);
@@ -31,6 +33,8 @@ int api_collection_prefix(const struct resource_type *rt, const char *ns,
                           char *out, size_t len)
 {
     int n;
+    if (rt->storage)
+        rt = rt->storage;
     if (rt->namespaced && ns && ns[0])
         n = snprintf(out, len, "/registry/%s/%s/%s/", group_dir(rt),
                      rt->resource, ns);
@@ -135,4 +139,25 @@ const char *api_json(struct json_object *obj, size_t *len)
 {
     return json_object_to_json_string_length(
         obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+struct json_object *api_decode(const struct resource_type *rt, const char *data,
+                               size_t len, char *err, size_t errlen)
+{
+    struct json_object *obj = api_parse_json(data, len, err, errlen);
+    if (obj && rt->from_storage)
+        rt->from_storage(obj);
+    return obj;
+}
+
+const char *api_encode(const struct resource_type *rt, struct json_object *obj,
+                       size_t *len, struct json_object **tmp)
+{
+    *tmp = NULL;
+    if (!rt->to_storage)
+        return api_json(obj, len);
+    if (json_object_deep_copy(obj, tmp, NULL) != 0)
+        return NULL;
+    rt->to_storage(*tmp);
+    return api_json(*tmp, len);
 }

@@ -45,7 +45,7 @@ static int load_object(struct api_req *r, struct json_object **obj,
     if (rc)
         return rc;
     char err[256];
-    *obj = api_parse_json(v->data, v->len, err, sizeof(err));
+    *obj = api_decode(r->t.rt, v->data, v->len, err, sizeof(err));
     store_value_unref(v);
     if (!*obj) {
         log_error("api", "stored object %s is not valid JSON: %s", key, err);
@@ -168,6 +168,7 @@ bool api_list_matches(const struct list_query *q, struct json_object *obj)
 }
 
 struct list_ctx {
+    const struct resource_type *rt;
     struct list_query *q;
     bool raw;                  /* append stored bytes without parsing */
     struct buf *out;           /* raw mode */
@@ -181,11 +182,12 @@ static int list_one(void *arg, const char *key, struct store_value *v,
                     int64_t rev)
 {
     struct list_ctx *c = arg;
-    bool need_parse = !c->raw || c->q->labels || c->q->fields;
+    bool convert = c->rt->from_storage != NULL;
+    bool need_parse = !c->raw || c->q->labels || c->q->fields || convert;
     struct json_object *obj = NULL;
     if (need_parse) {
         char err[128];
-        obj = api_parse_json(v->data, v->len, err, sizeof(err));
+        obj = api_decode(c->rt, v->data, v->len, err, sizeof(err));
         if (!obj)
             return 1; /* logged by the store's consumers; skip */
         if (!api_list_matches(c->q, obj)) {
@@ -196,7 +198,9 @@ static int list_one(void *arg, const char *key, struct store_value *v,
     if (c->raw) {
         if (c->count)
             buf_puts(c->out, ",");
-        if (buf_append(c->out, v->data, v->len) != 0)
+        size_t len = v->len;
+        const char *data = convert ? api_json(obj, &len) : v->data;
+        if (buf_append(c->out, data, len) != 0)
             c->err = -ENOMEM;
         json_object_put(obj);
     } else {
@@ -279,7 +283,7 @@ static void handle_list(struct api_req *r)
     int64_t rev = store_revision(r->api->st);
     struct buf out;
     buf_init(&out, 0);
-    struct list_ctx c = {.q = &q, .raw = !r->table, .out = &out};
+    struct list_ctx c = {.rt = r->t.rt, .q = &q, .raw = !r->table, .out = &out};
     if (!c.raw)
         c.items = json_object_new_array();
     else {
@@ -545,8 +549,10 @@ static void handle_create(struct api_req *r, struct json_object *obj)
     int64_t rev = store_next_revision(r->api->st);
     api_set_rv(obj, rev);
     size_t len;
-    const char *json = api_json(obj, &len);
-    int rc = store_create(r->api->st, key, json, len, rev);
+    struct json_object *tmp;
+    const char *json = api_encode(rt, obj, &len, &tmp);
+    int rc = json ? store_create(r->api->st, key, json, len, rev) : -ENOMEM;
+    json_object_put(tmp);
     if (rc) {
         api_respond_store_error(r, rc, r->t.name);
         goto release;
@@ -703,8 +709,11 @@ static void do_update(struct api_req *r, struct json_object *obj,
     int64_t rev = store_next_revision(r->api->st);
     api_set_rv(result, rev);
     size_t len;
-    const char *json = api_json(result, &len);
-    int rc = store_update(r->api->st, key, json, len, rev, old_rev);
+    struct json_object *tmp;
+    const char *json = api_encode(rt, result, &len, &tmp);
+    int rc = json ? store_update(r->api->st, key, json, len, rev, old_rev)
+                  : -ENOMEM;
+    json_object_put(tmp);
     if (rc) {
         api_respond_store_error(r, rc, r->t.name);
         goto out;
@@ -912,8 +921,11 @@ static int remove_object(struct apiserver *api, const struct resource_type *rt,
     int64_t rev = store_next_revision(api->st);
     api_set_rv(obj, rev);
     size_t len;
-    const char *json = api_json(obj, &len);
-    int rc = store_delete(api->st, key, json, len, rev, expect_rev);
+    struct json_object *tmp;
+    const char *json = api_encode(rt, obj, &len, &tmp);
+    int rc = json ? store_delete(api->st, key, json, len, rev, expect_rev)
+                  : -ENOMEM;
+    json_object_put(tmp);
     if (rc)
         return rc;
     if (is_services(rt)) {
@@ -958,8 +970,11 @@ static int delete_object(struct apiserver *api, const struct resource_type *rt,
         int64_t nrev = store_next_revision(api->st);
         api_set_rv(obj, nrev);
         size_t len;
-        const char *json = api_json(obj, &len);
-        int rc = store_update(api->st, key, json, len, nrev, rev);
+        struct json_object *tmp;
+        const char *json = api_encode(rt, obj, &len, &tmp);
+        int rc = json ? store_update(api->st, key, json, len, nrev, rev)
+                      : -ENOMEM;
+        json_object_put(tmp);
         if (rc)
             return rc;
     }
@@ -1015,7 +1030,7 @@ static void namespace_finish(struct apiserver *api, const char *ns)
     int remaining = 0;
     for (int i = 0; resource_types[i] && resource_types[i]->resource; i++) {
         const struct resource_type *rt = resource_types[i];
-        if (!rt->namespaced)
+        if (!rt->namespaced || rt->storage)
             continue;
         char prefix[API_KEY_MAX];
         api_collection_prefix(rt, ns, prefix, sizeof(prefix));
@@ -1148,7 +1163,8 @@ static void handle_deletecollection(struct api_req *r)
         if (store_get(r->api->st, c.keys[k], &v, &rev) != 0)
             continue;
         char err[128];
-        struct json_object *o = api_parse_json(v->data, v->len, err, sizeof(err));
+        struct json_object *o =
+            api_decode(r->t.rt, v->data, v->len, err, sizeof(err));
         store_value_unref(v);
         if (!o)
             continue;

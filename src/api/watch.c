@@ -120,12 +120,25 @@ static int send_object(struct api_watch *w, const char *type,
     return rc;
 }
 
-static struct json_object *parse_value(struct store_value *v)
+static struct json_object *parse_value(struct api_watch *w,
+                                       struct store_value *v)
 {
     if (!v)
         return NULL;
     char err[64];
-    return api_parse_json(v->data, v->len, err, sizeof(err));
+    return api_decode(w->rt, v->data, v->len, err, sizeof(err));
+}
+
+/* Whether events must be parsed (selectors, tables, conversions). */
+static bool needs_parse(struct api_watch *w)
+{
+    return w->q.labels || w->q.fields || w->table || w->rt->from_storage;
+}
+
+/* Whether the stored bytes can be sent as they are. */
+static bool raw_ok(struct api_watch *w)
+{
+    return !w->table && !w->rt->from_storage;
 }
 
 static void on_store_event(void *arg, const struct store_event *ev)
@@ -138,8 +151,8 @@ static void on_store_event(void *arg, const struct store_event *ev)
                        : ev->type == STORE_UPDATE ? "MODIFIED"
                                                   : "DELETED";
     struct json_object *obj = NULL;
-    if (filtered || w->table) {
-        obj = parse_value(ev->value);
+    if (needs_parse(w)) {
+        obj = parse_value(w, ev->value);
         if (!obj)
             return;
     }
@@ -147,7 +160,7 @@ static void on_store_event(void *arg, const struct store_event *ev)
         bool now_match = api_list_matches(&w->q, obj);
         bool was_match = false;
         if (ev->type != STORE_CREATE) {
-            struct json_object *prev = parse_value(ev->prev);
+            struct json_object *prev = parse_value(w, ev->prev);
             was_match = prev ? api_list_matches(&w->q, prev)
                              : ev->type == STORE_DELETE && now_match;
             json_object_put(prev);
@@ -167,7 +180,7 @@ static void on_store_event(void *arg, const struct store_event *ev)
         }
     }
     w->last_rev = ev->rev;
-    send_object(w, type, obj, obj && w->table ? NULL : ev->value);
+    send_object(w, type, obj, raw_ok(w) ? ev->value : NULL);
     json_object_put(obj);
 }
 
@@ -208,8 +221,8 @@ static int send_initial(void *arg, const char *key, struct store_value *v,
     struct initial_ctx *c = arg;
     struct api_watch *w = c->w;
     struct json_object *obj = NULL;
-    if (w->q.labels || w->q.fields || w->table) {
-        obj = parse_value(v);
+    if (needs_parse(w)) {
+        obj = parse_value(w, v);
         if (!obj)
             return 0;
         if (!api_list_matches(&w->q, obj)) {
@@ -217,7 +230,7 @@ static int send_initial(void *arg, const char *key, struct store_value *v,
             return 0;
         }
     }
-    if (send_object(w, "ADDED", obj, obj && w->table ? NULL : v) != 0)
+    if (send_object(w, "ADDED", obj, raw_ok(w) ? v : NULL) != 0)
         c->err = -EPIPE;
     json_object_put(obj);
     return c->err;

@@ -385,14 +385,53 @@ const struct resource_type rt_events = {
     .validate = core_ev_validate,
 };
 
+/* events.k8s.io/v1 <-> core/v1 field names (the rest are the same). */
+static const char *const ev_renames[][2] = {
+    {"regarding", "involvedObject"},
+    {"note", "message"},
+    {"deprecatedSource", "source"},
+    {"deprecatedFirstTimestamp", "firstTimestamp"},
+    {"deprecatedLastTimestamp", "lastTimestamp"},
+    {"deprecatedCount", "count"},
+    {"reportingController", "reportingComponent"},
+};
+
+static void ev_rename(struct json_object *obj, int from, int to)
+{
+    for (size_t i = 0; i < sizeof(ev_renames) / sizeof(ev_renames[0]); i++) {
+        struct json_object *v = json_object_object_get(obj, ev_renames[i][from]);
+        if (!v)
+            continue;
+        json_object_object_add(obj, ev_renames[i][to], json_object_get(v));
+        json_object_object_del(obj, ev_renames[i][from]);
+    }
+}
+
+static void v1_ev_to_storage(struct json_object *obj)
+{
+    ev_rename(obj, 0, 1);
+    ju_set_str(obj, "apiVersion", "v1");
+    ju_set_str(obj, "kind", "Event");
+}
+
+static void v1_ev_from_storage(struct json_object *obj)
+{
+    ev_rename(obj, 1, 0);
+    ju_set_str(obj, "apiVersion", "events.k8s.io/v1");
+    ju_set_str(obj, "kind", "Event");
+}
+
 const struct resource_type rt_events_v1 = {
+    .storage = &rt_events,
+    .to_storage = v1_ev_to_storage,
+    .from_storage = v1_ev_from_storage,
     .group = "events.k8s.io",
     .version = "v1",
     .resource = "events",
     .singular = "event",
     .kind = "Event",
     .namespaced = true,
-    .short_names = {"ev", NULL},
+    .short_names = {NULL}, /* "ev" resolves to core events */
     .name_rule = NAME_SUBDOMAIN,
     .field_selectors = v1_ev_selectors,
     .columns = ev_columns,

@@ -69,6 +69,16 @@ struct resource_type {
      */
     void (*validate)(struct json_object *obj, struct json_object *old,
                      struct ferr *errs);
+
+    /*
+     * Another type whose storage this one shares (events.k8s.io/v1 events
+     * are kept as core/v1 events, as Kubernetes does), or NULL. With it,
+     * to_storage converts an object of this type into the stored form and
+     * from_storage back, both in place.
+     */
+    const struct resource_type *storage;
+    void (*to_storage)(struct json_object *obj);
+    void (*from_storage)(struct json_object *obj);
 };
 
 /* Every served resource type, terminated by an entry with resource NULL. */
