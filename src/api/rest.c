@@ -880,9 +880,13 @@ static void handle_patch(struct api_req *r, struct json_object *old,
     json_object_put(patch);
     json_object_put(base);
     if (rc) {
-        api_respond_status(r, rc == -KE_INVALID ? 422 : 500,
-                           rc == -KE_INVALID ? "Invalid" : "InternalError",
-                           NULL, NULL, "%s", err);
+        if (rc == -KE_TOOBIG)
+            api_respond_status(r, 413, "RequestEntityTooLarge", NULL, NULL,
+                               "%s", err);
+        else
+            api_respond_status(r, rc == -KE_INVALID ? 422 : 500,
+                               rc == -KE_INVALID ? "Invalid" : "InternalError",
+                               NULL, NULL, "%s", err);
         return;
     }
     if (!json_object_is_type(patched, json_type_object)) {

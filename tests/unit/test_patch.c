@@ -708,6 +708,31 @@ static void test_operations(void)
                       -KE_INVALID,
                       "add operation does not apply: invalid JSON pointer in "
                       "path: \"/a\": contains a NUL byte"));
+    CHECK(patch_fails("{}", "[{\"op\":\"remove\"}]", -KE_INVALID,
+                      "remove operation failed to decode path: missing value"));
+    CHECK(patch_fails("{}", "[{\"op\":\"replace\",\"value\":1}]", -KE_INVALID,
+                      "replace operation failed to decode path: missing "
+                      "value"));
+    CHECK(patch_fails("{\"l\":[1]}",
+                      "[{\"op\":\"move\",\"from\":\"/l/5\",\"path\":\"/x\"}]",
+                      -KE_INVALID,
+                      "error in move for from: '/l/5': Unable to access "
+                      "invalid index: 5: invalid index referenced"));
+    CHECK(patch_fails("{\"l\":[1]}",
+                      "[{\"op\":\"copy\",\"from\":\"/l/0\",\"path\":\"/l/9\"}]",
+                      -KE_INVALID,
+                      "error in copy for path: '/l/9': Unable to access "
+                      "invalid index: 9: invalid index referenced"));
+    CHECK(patch_fails("{\"a\":\"s\"}",
+                      "[{\"op\":\"add\",\"path\":\"/a/b/c\",\"value\":1}]",
+                      -KE_INVALID,
+                      "add operation does not apply: doc is missing path: "
+                      "\"/a/b/c\": missing value"));
+    CHECK(patch_fails("{\"a\":[]}",
+                      "[{\"op\":\"add\",\"path\":\"/a/x/c\",\"value\":1}]",
+                      -KE_INVALID,
+                      "add operation does not apply: doc is missing path: "
+                      "\"/a/x/c\": missing value"));
     CHECK(patch_gives("{\"a\":1}", "[]", "{\"a\":1}"));
 }
 
@@ -816,6 +841,13 @@ static void test_equal(void)
                       "{\"n\":1}"));
 }
 
+/* A serializer with private data, which json_object_deep_copy refuses. */
+static int odd_serializer(struct json_object *v, struct printbuf *pb, int level,
+                          int flags)
+{
+    return printbuf_strappend(pb, "odd");
+}
+
 static void test_clone(void)
 {
     struct json_object *v = J("{\"b\":1,\"a\":[1.50,null,\"x\",true,"
@@ -835,6 +867,26 @@ static void test_clone(void)
     json_object_put(c);
     json_object_put(v);
     CHECK(json_clone(NULL) == NULL);
+
+    /* Values with a custom serializer json-c cannot copy are copied by
+     * value and print the standard way. */
+    static int userdata;
+    struct json_object *vals[] = {
+        json_object_new_double(2.5), json_object_new_int64(-7),
+        json_object_new_uint64(18446744073709551615ULL),
+        json_object_new_string_len("a\0b", 3), json_object_new_boolean(1)};
+    const char *want[] = {"2.5", "-7", "18446744073709551615", "\"a\\u0000b\"",
+                          "true"};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        json_object_set_serializer(vals[i], odd_serializer, &userdata, NULL);
+        c = json_clone(vals[i]);
+        CHECK(c != NULL && json_equal(c, vals[i]));
+        CHECK_STR(json_object_to_json_string_ext(vals[i], 0), "odd");
+        CHECK_STR(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN),
+                  want[i]);
+        json_object_put(c);
+        json_object_put(vals[i]);
+    }
 }
 
 static void test_depth_limits(void)
@@ -913,7 +965,39 @@ static void test_depth_limits(void)
     json_object_put(ops);
     json_object_put(t);
 
-    /* copy of the root into its deepest object would double the depth. */
+    /* The whole document may be replaced by at most PATCH_MAX_DEPTH. */
+    t = J("{}");
+    ops = one_op("add", NULL, "", deep_array(PATCH_MAX_DEPTH + 1));
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), -KE_INVALID);
+    CHECK_STR(err, "add operation does not apply: value at path \"\" would "
+                   "be nested deeper than 512 levels");
+    json_object_put(ops);
+    ops = one_op("replace", NULL, "/a", deep_array(PATCH_MAX_DEPTH));
+    json_object_object_add(t, "a", NULL);
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), -KE_INVALID);
+    CHECK_STR(err, "replace operation does not apply: value at path \"/a\" "
+                   "would be nested deeper than 512 levels");
+    CHECK(out == NULL);
+    json_object_put(ops);
+    ops = one_op("replace", NULL, "", deep_array(PATCH_MAX_DEPTH));
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), 0);
+    CHECK(json_object_is_type(out, json_type_array));
+    json_object_put(out);
+    out = NULL;
+    json_object_put(ops);
+    json_object_put(t);
+
+    /* A merge patch value that is an array counts too. */
+    t = json_object_new_object();
+    json_object_object_add(t, "a", deep_array(PATCH_MAX_DEPTH));
+    a = J("{}");
+    CHECK_INT(patch_merge(a, t, &out, err, sizeof(err)), -KE_INVALID);
+    CHECK_STR(err, "merge patch value for key \"a\" would be nested deeper "
+                   "than 512 levels");
+    CHECK(out == NULL);
+    json_object_put(a);
+    json_object_put(t);
+
     t = deep_object(300);
     char *path = a_path(299, "/b");
     ops = one_op("copy", "", path, NULL);
@@ -950,6 +1034,24 @@ static void test_depth_limits(void)
     CHECK(json_object_object_get_ex(out, "w", NULL) == 0);
     json_object_put(out);
     out = NULL;
+    json_object_put(ops);
+    json_object_object_add(t, "v", J("[[1],{\"k\":[]}]"));
+    ops = one_op("move", "/v", "/y/a/a/v", NULL);
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), 0);
+    json_object_put(out);
+    out = NULL;
+    json_object_put(ops);
+    /* 4 tokens + 508 levels is exactly the limit; 509 is one too many. */
+    json_object_object_add(t, "v", deep_array(PATCH_MAX_DEPTH - 4));
+    ops = one_op("move", "/v", "/y/a/a/v", NULL);
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), 0);
+    json_object_put(out);
+    out = NULL;
+    json_object_object_add(t, "v", deep_array(PATCH_MAX_DEPTH - 3));
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), -KE_INVALID);
+    CHECK_STR(err, "move operation does not apply: value at path "
+                   "\"/y/a/a/v\" would be nested deeper than 512 levels");
+    CHECK(out == NULL);
     json_object_put(ops);
     json_object_put(t);
 }
@@ -998,6 +1100,9 @@ static void test_size_limits(void)
     memset(s, 'x', big);
     s[big] = '\0';
     json_object_object_add(t, "s", json_object_new_string(s));
+    struct json_object *k = json_object_new_object();
+    json_object_object_add(k, s, NULL); /* and so do big keys */
+    json_object_object_add(t, "k", k);
     free(s);
     ops = json_object_new_array();
     for (int i = 0; i < 40; i++)
@@ -1008,6 +1113,14 @@ static void test_size_limits(void)
     json_object_array_del_idx(ops, 0, 10);
     CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), 0);
     json_object_put(out);
+    out = NULL;
+    json_object_put(ops);
+    ops = json_object_new_array();
+    for (int i = 0; i < 40; i++)
+        json_object_array_add(ops, J("{\"op\":\"copy\",\"from\":\"/k\","
+                                     "\"path\":\"/c\"}"));
+    CHECK_INT(patch_json(t, ops, &out, err, sizeof(err)), -KE_INVALID);
+    CHECK(out == NULL);
     json_object_put(ops);
     json_object_put(t);
 }
@@ -1018,6 +1131,8 @@ static void test_err_buffer(void)
                        *out = NULL;
     char small[8];
 
+    CHECK_INT(patch_json(t, ops, NULL, small, sizeof(small)), -KE_INVALID);
+    CHECK_INT(patch_merge(t, ops, NULL, small, sizeof(small)), -KE_INVALID);
     memset(small, 'x', sizeof(small));
     CHECK_INT(patch_json(t, ops, &out, small, sizeof(small)), -KE_INVALID);
     CHECK_STR(small, "Unexpec");
