@@ -121,6 +121,14 @@ for i in $(seq 1 50); do
     sleep 0.1
 done
 kill "$WATCH_PID" 2>/dev/null || true
+wait "$WATCH_PID" 2>/dev/null || true
+# The server notices the watcher left and drops the watch.
+for i in $(seq 1 50); do
+    watches=$(api GET /metrics | sed -n 's/^apiserver_watches //p')
+    [ "$watches" = "0" ] && break
+    sleep 0.1
+done
+expect_eq "open watches after the client left" "$watches" "0"
 out=$(cat "$E2E_TMP/watch.out")
 expect_match "watch saw the initial list" "$out" "ADDED +web-config"
 expect_match "watch saw the create" "$out" "ADDED +watched"
