@@ -63,6 +63,8 @@ int apiserver_new(uv_loop_t *loop, struct store *st,
     rc = ipalloc_load_services(api->svc_ips, st);
     for (int i = 0; rc == 0 && builtin_namespaces[i]; i++)
         rc = ensure_namespace(api, builtin_namespaces[i]);
+    if (rc == 0)
+        rc = api_namespaces_init(api);
     if (rc) {
         log_error("api", "cannot initialise the built-in objects: %s",
                   ke_strerror(rc));
@@ -145,6 +147,7 @@ void apiserver_free(struct apiserver *api)
     if (!api)
         return;
     api_watch_close_all(api);
+    api_namespaces_stop(api);
     ipalloc_free(api->svc_ips);
     metrics_free(&api->metrics);
     free(api);

@@ -25,7 +25,32 @@ struct apiserver {
     struct ipalloc *svc_ips;
     struct metrics metrics;
     struct api_watch *watches;   /* open watch streams */
+    uv_timer_t *ns_timer;        /* namespace termination (namespaces.c) */
 };
+
+/* A list of store keys (namespaces.c). */
+struct api_keys {
+    char **keys;
+    int n, cap;
+};
+int api_keys_collect(struct store *st, const char *prefix, struct api_keys *k);
+void api_keys_free(struct api_keys *k);
+
+/* Namespace termination (namespaces.c). */
+int api_namespaces_init(struct apiserver *api);
+void api_namespaces_schedule(struct apiserver *api);
+void api_namespaces_stop(struct apiserver *api);
+
+/* Deletion (rest.c). api_delete_object deletes, or with finalizers (and
+ * for namespaces) marks for deletion, the stored object obj at key;
+ * *result is what the client is answered (caller puts).
+ * api_remove_object removes it for good. */
+int api_delete_object(struct apiserver *api, const struct resource_type *rt,
+                      const char *key, struct json_object *obj, int64_t rev,
+                      bool dry_run, struct json_object **result);
+int api_remove_object(struct apiserver *api, const struct resource_type *rt,
+                      const char *key, struct json_object *obj,
+                      int64_t expect_rev);
 
 /* What a resource URL names. */
 struct api_target {

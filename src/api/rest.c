@@ -580,10 +580,6 @@ static const char *const preserved_meta[] = {
     "uid", "creationTimestamp", "deletionTimestamp",
     "deletionGracePeriodSeconds", "generation", NULL};
 
-/* Really removes an object (no finalizers left), releasing what it held. */
-static int remove_object(struct apiserver *api, const struct resource_type *rt,
-                         const char *key, struct json_object *obj,
-                         int64_t expect_rev);
 
 enum update_mode { UPDATE_MAIN, UPDATE_STATUS };
 
@@ -693,7 +689,7 @@ static void do_update(struct api_req *r, struct json_object *obj,
     if (ju_str(rmd, "deletionTimestamp") &&
         ju_len(ju_arr(rmd, "finalizers")) == 0) {
         if (!r->dry_run) {
-            int rc = remove_object(r->api, rt, key, result, old_rev);
+            int rc = api_remove_object(r->api, rt, key, result, old_rev);
             if (rc) {
                 api_respond_store_error(r, rc, r->t.name);
                 goto out;
@@ -916,9 +912,8 @@ static bool is_namespaces(const struct resource_type *rt)
     return rt->group[0] == 0 && strcmp(rt->resource, "namespaces") == 0;
 }
 
-static void namespace_finish(struct apiserver *api, const char *ns);
 
-static int remove_object(struct apiserver *api, const struct resource_type *rt,
+int api_remove_object(struct apiserver *api, const struct resource_type *rt,
                          const char *key, struct json_object *obj,
                          int64_t expect_rev)
 {
@@ -938,9 +933,8 @@ static int remove_object(struct apiserver *api, const struct resource_type *rt,
             ipalloc_release(api->svc_ips, ip);
     }
     /* The last object of a terminating namespace lets it go. */
-    const char *ns = api_meta_str(obj, "namespace");
-    if (rt->namespaced && ns)
-        namespace_finish(api, ns);
+    if (rt->namespaced)
+        api_namespaces_schedule(api);
     return 0;
 }
 
@@ -949,7 +943,7 @@ static int remove_object(struct apiserver *api, const struct resource_type *rt,
  * *deleted says which happened; *result is the object as returned to the
  * client (caller puts).
  */
-static int delete_object(struct apiserver *api, const struct resource_type *rt,
+int api_delete_object(struct apiserver *api, const struct resource_type *rt,
                          const char *key, struct json_object *obj,
                          int64_t rev, bool dry_run, struct json_object **result)
 {
@@ -960,7 +954,7 @@ static int delete_object(struct apiserver *api, const struct resource_type *rt,
     if (!has_finalizers && !ns_obj) {
         if (dry_run)
             return 0;
-        return remove_object(api, rt, key, obj, rev);
+        return api_remove_object(api, rt, key, obj, rev);
     }
     if (!ju_str(md, "deletionTimestamp")) {
         char ts[32];
@@ -983,108 +977,8 @@ static int delete_object(struct apiserver *api, const struct resource_type *rt,
             return rc;
     }
     if (ns_obj && !dry_run)
-        namespace_finish(api, ju_str(md, "name"));
+        api_namespaces_schedule(api);
     return 0;
-}
-
-struct purge_ctx {
-    struct apiserver *api;
-    const struct resource_type *rt;
-    char (*keys)[API_KEY_MAX];
-    int n, cap;
-    int remaining;
-};
-
-static int collect_key(void *arg, const char *key, struct store_value *v,
-                       int64_t rev)
-{
-    struct purge_ctx *c = arg;
-    if (c->n == c->cap) {
-        int cap = c->cap ? c->cap * 2 : 64;
-        void *p = realloc(c->keys, (size_t)cap * API_KEY_MAX);
-        if (!p)
-            return -ENOMEM;
-        c->keys = p;
-        c->cap = cap;
-    }
-    snprintf(c->keys[c->n++], API_KEY_MAX, "%s", key);
-    return 0;
-}
-
-/*
- * Namespace termination: deletes everything in a namespace marked for
- * deletion; once nothing is left (objects with finalizers wait for them)
- * the namespace itself goes.
- */
-static void namespace_finish(struct apiserver *api, const char *ns)
-{
-    char key[API_KEY_MAX];
-    snprintf(key, sizeof(key), "/registry/core/namespaces/%s", ns);
-    struct store_value *v;
-    int64_t nsrev;
-    if (store_get(api->st, key, &v, &nsrev) != 0)
-        return;
-    char err[128];
-    struct json_object *nsobj = api_parse_json(v->data, v->len, err, sizeof(err));
-    store_value_unref(v);
-    if (!nsobj || !api_meta_str(nsobj, "deletionTimestamp")) {
-        json_object_put(nsobj);
-        return;
-    }
-    int remaining = 0;
-    for (int i = 0; resource_types[i] && resource_types[i]->resource; i++) {
-        const struct resource_type *rt = resource_types[i];
-        if (!rt->namespaced || rt->storage)
-            continue;
-        char prefix[API_KEY_MAX];
-        api_collection_prefix(rt, ns, prefix, sizeof(prefix));
-        struct purge_ctx c = {.api = api, .rt = rt};
-        store_list(api->st, prefix, NULL, 0, collect_key, &c, NULL);
-        for (int k = 0; k < c.n; k++) {
-            struct store_value *ov;
-            int64_t orev;
-            if (store_get(api->st, c.keys[k], &ov, &orev) != 0)
-                continue;
-            struct json_object *o = api_parse_json(ov->data, ov->len, err,
-                                                   sizeof(err));
-            store_value_unref(ov);
-            if (!o)
-                continue;
-            bool fin = ju_len(ju_arr(ju_obj(o, "metadata"), "finalizers")) > 0;
-            if (fin) {
-                remaining++;
-                if (!api_meta_str(o, "deletionTimestamp")) {
-                    struct json_object *res;
-                    delete_object(api, rt, c.keys[k], o, orev, false, &res);
-                    json_object_put(res);
-                }
-            } else {
-                /* remove_object calls back here; the namespace is still
-                 * non-empty then, so the recursion ends at once. */
-                int64_t rev = store_next_revision(api->st);
-                api_set_rv(o, rev);
-                size_t len;
-                const char *json = api_json(o, &len);
-                if (store_delete(api->st, c.keys[k], json, len, rev, orev) == 0 &&
-                    is_services(rt)) {
-                    const char *ip = ju_str(ju_obj(o, "spec"), "clusterIP");
-                    if (ip && strcmp(ip, "None") != 0)
-                        ipalloc_release(api->svc_ips, ip);
-                }
-            }
-            json_object_put(o);
-        }
-        free(c.keys);
-    }
-    if (remaining == 0 && store_get(api->st, key, NULL, &nsrev) == 0) {
-        int64_t rev = store_next_revision(api->st);
-        api_set_rv(nsobj, rev);
-        size_t len;
-        const char *json = api_json(nsobj, &len);
-        if (store_delete(api->st, key, json, len, rev, nsrev) == 0)
-            log_info("api", "namespace %s deleted", ns);
-    }
-    json_object_put(nsobj);
 }
 
 /* DeleteOptions preconditions from the body, if any. */
@@ -1142,7 +1036,7 @@ static void handle_delete(struct api_req *r)
     char key[API_KEY_MAX];
     api_object_key(r->t.rt, r->t.ns, r->t.name, key, sizeof(key));
     struct json_object *result = NULL;
-    rc = delete_object(r->api, r->t.rt, key, obj, rev, r->dry_run, &result);
+    rc = api_delete_object(r->api, r->t.rt, key, obj, rev, r->dry_run, &result);
     if (rc)
         api_respond_store_error(r, rc, r->t.name);
     else
@@ -1158,13 +1052,13 @@ static void handle_deletecollection(struct api_req *r)
         return;
     char prefix[API_KEY_MAX];
     api_collection_prefix(r->t.rt, r->t.ns, prefix, sizeof(prefix));
-    struct purge_ctx c = {.api = r->api, .rt = r->t.rt};
-    int rc = store_list(r->api->st, prefix, NULL, 0, collect_key, &c, NULL);
+    struct api_keys keys;
+    int rc = api_keys_collect(r->api->st, prefix, &keys);
     struct json_object *items = json_object_new_array();
-    for (int k = 0; rc == 0 && k < c.n; k++) {
+    for (int k = 0; rc == 0 && k < keys.n; k++) {
         struct store_value *v;
         int64_t rev;
-        if (store_get(r->api->st, c.keys[k], &v, &rev) != 0)
+        if (store_get(r->api->st, keys.keys[k], &v, &rev) != 0)
             continue;
         char err[128];
         struct json_object *o =
@@ -1174,8 +1068,8 @@ static void handle_deletecollection(struct api_req *r)
             continue;
         if (api_list_matches(&q, o)) {
             struct json_object *res = NULL;
-            rc = delete_object(r->api, r->t.rt, c.keys[k], o, rev, r->dry_run,
-                               &res);
+            rc = api_delete_object(r->api, r->t.rt, keys.keys[k], o, rev,
+                                   r->dry_run, &res);
             if (rc == 0)
                 json_object_array_add(items, res);
             else
@@ -1183,19 +1077,17 @@ static void handle_deletecollection(struct api_req *r)
         }
         json_object_put(o);
     }
-    free(c.keys);
+    api_keys_free(&keys);
     if (rc) {
         api_respond_store_error(r, rc, "");
     } else {
-        char av[64];
+        char av[64], kind[96], rvs[24];
         struct json_object *list = json_object_new_object();
-        char kind[96];
         snprintf(kind, sizeof(kind), "%sList", r->t.rt->kind);
         json_object_object_add(list, "kind", json_object_new_string(kind));
         json_object_object_add(list, "apiVersion", json_object_new_string(
                                    resource_api_version(r->t.rt, av, sizeof(av))));
         struct json_object *md = json_object_new_object();
-        char rvs[24];
         snprintf(rvs, sizeof(rvs), "%lld", (long long)store_revision(r->api->st));
         json_object_object_add(md, "resourceVersion", json_object_new_string(rvs));
         json_object_object_add(list, "metadata", md);
