@@ -469,6 +469,11 @@ static int on_headers_complete(http_parser *p)
     if (p->content_length != ULLONG_MAX &&
         p->content_length > HTTP_MAX_BODY_BYTES)
         r->body_too_large = true;
+    /* A client that waits for permission before sending its body. */
+    const char *expect = http_header(r, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 &&
+        !r->body_too_large)
+        conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     return 0;
 }
 
