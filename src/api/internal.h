@@ -11,6 +11,9 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <time.h>
+
+#include "util/buf.h"
 
 #define API_NAME_MAX 254
 #define API_KEY_MAX 600
@@ -134,11 +137,19 @@ void api_handle_resource(struct api_req *r);
 void api_handle_watch(struct api_req *r);
 void api_watch_close_all(struct apiserver *api);
 bool api_wants_table(const struct http_request *req);
-/* Wraps items (array of parsed objects) as a Table; caller puts. */
-struct json_object *api_table(const struct resource_type *rt,
-                              enum table_include include,
-                              struct json_object *items, const char *rv,
-                              const char *cont);
+/*
+ * Tables, written straight into a buffer so a long list never holds more
+ * than one parsed object: begin (columns), one row per object, end (rows
+ * closed, then metadata with rv and the continue token if any).
+ */
+void api_table_begin(const struct resource_type *rt, struct buf *out);
+int api_table_row(const struct resource_type *rt, enum table_include include,
+                  struct json_object *obj, time_t now, bool first,
+                  struct buf *out);
+void api_table_end(struct buf *out, const char *rv, const char *cont);
+/* A whole Table holding one object. */
+int api_table_single(const struct resource_type *rt, enum table_include include,
+                     struct json_object *obj, struct buf *out);
 /* Parses ?includeObject=; responds 400 and returns -1 when invalid. */
 int api_parse_include(struct api_req *r);
 int api_discovery(struct api_req *r, const char *path);

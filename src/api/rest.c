@@ -87,14 +87,14 @@ static void respond_object(struct api_req *r, int code,
                            struct json_object *obj)
 {
     if (r->table) {
-        struct json_object *items = json_object_new_array();
-        json_object_array_add(items, json_object_get(obj));
-        char rv[24];
-        snprintf(rv, sizeof(rv), "%lld", (long long)api_object_rv(obj));
-        struct json_object *t = api_table(r->t.rt, r->include, items, rv, NULL);
-        json_object_put(items);
-        api_respond_json(r, code, t);
-        json_object_put(t);
+        struct buf b;
+        buf_init(&b, 0);
+        if (api_table_single(r->t.rt, r->include, obj, &b) == 0)
+            api_respond_raw(r, code, b.data, b.len);
+        else
+            api_respond_status(r, 500, "InternalError", NULL, NULL,
+                               "out of memory");
+        buf_free(&b);
         return;
     }
     api_respond_json(r, code, obj);
@@ -170,9 +170,10 @@ bool api_list_matches(const struct list_query *q, struct json_object *obj)
 struct list_ctx {
     const struct resource_type *rt;
     struct list_query *q;
-    bool raw;                  /* append stored bytes without parsing */
-    struct buf *out;           /* raw mode */
-    struct json_object *items; /* parsed mode */
+    bool table;                /* rows of a Table, else list items */
+    enum table_include include;
+    time_t now;
+    struct buf *out;           /* items or rows, comma-separated */
     int count;
     char last_key[API_KEY_MAX];
     int err;
@@ -183,7 +184,7 @@ static int list_one(void *arg, const char *key, struct store_value *v,
 {
     struct list_ctx *c = arg;
     bool convert = c->rt->from_storage != NULL;
-    bool need_parse = !c->raw || c->q->labels || c->q->fields || convert;
+    bool need_parse = c->table || c->q->labels || c->q->fields || convert;
     struct json_object *obj = NULL;
     if (need_parse) {
         char err[128];
@@ -195,17 +196,19 @@ static int list_one(void *arg, const char *key, struct store_value *v,
             return 1;
         }
     }
-    if (c->raw) {
+    if (c->table) {
+        if (api_table_row(c->rt, c->include, obj, c->now, c->count == 0,
+                          c->out) != 0)
+            c->err = -ENOMEM;
+    } else {
         if (c->count)
             buf_puts(c->out, ",");
         size_t len = v->len;
         const char *data = convert ? api_json(obj, &len) : v->data;
         if (buf_append(c->out, data, len) != 0)
             c->err = -ENOMEM;
-        json_object_put(obj);
-    } else {
-        json_object_array_add(c->items, obj);
     }
+    json_object_put(obj);
     c->count++;
     snprintf(c->last_key, sizeof(c->last_key), "%s", key);
     return c->err;
@@ -281,25 +284,25 @@ static void handle_list(struct api_req *r)
         }
     }
     int64_t rev = store_revision(r->api->st);
+    char rvs[24];
+    snprintf(rvs, sizeof(rvs), "%lld", (long long)rev);
     struct buf out;
     buf_init(&out, 0);
-    struct list_ctx c = {.rt = r->t.rt, .q = &q, .raw = !r->table, .out = &out};
-    if (!c.raw)
-        c.items = json_object_new_array();
-    else {
+    struct list_ctx c = {.rt = r->t.rt, .q = &q, .table = r->table,
+                         .include = r->include, .now = time(NULL),
+                         .out = &out};
+    /* Items (or rows) come first and metadata last: the continue token is
+     * known only at the end, and this way the list is built in one buffer
+     * without copying it again. */
+    if (c.table) {
+        api_table_begin(r->t.rt, &out);
+    } else {
         char av[64];
         buf_printf(&out, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\","
-                         "\"metadata\":{\"resourceVersion\":\"%lld\"",
-                   r->t.rt->kind, resource_api_version(r->t.rt, av, sizeof(av)),
-                   (long long)rev);
+                         "\"items\":[",
+                   r->t.rt->kind, resource_api_version(r->t.rt, av, sizeof(av)));
     }
     bool more = false;
-    /* The items are built after the metadata in raw mode; remember where
-     * the metadata ends so a continue token can be inserted. */
-    struct buf items;
-    buf_init(&items, 0);
-    if (c.raw)
-        c.out = &items;
     int rc = store_list(r->api->st, prefix, start, limit, list_one, &c, &more);
     if (rc == 0)
         rc = c.err;
@@ -308,24 +311,17 @@ static void handle_list(struct api_req *r)
         goto done;
     }
     char *cont = more ? encode_continue(rev, c.last_key) : NULL;
-    if (c.raw) {
+    if (c.table) {
+        api_table_end(&out, rvs, cont);
+    } else {
+        buf_printf(&out, "],\"metadata\":{\"resourceVersion\":\"%s\"", rvs);
         if (cont)
             buf_printf(&out, ",\"continue\":\"%s\"", cont);
-        buf_puts(&out, "},\"items\":[");
-        buf_append(&out, items.data, items.len);
-        buf_puts(&out, "]}");
-        api_respond_raw(r, 200, out.data, out.len);
-    } else {
-        char rvs[24];
-        snprintf(rvs, sizeof(rvs), "%lld", (long long)rev);
-        struct json_object *t = api_table(r->t.rt, r->include, c.items, rvs, cont);
-        api_respond_json(r, 200, t);
-        json_object_put(t);
+        buf_puts(&out, "}}");
     }
     free(cont);
+    api_respond_raw(r, 200, out.data, out.len);
 done:
-    json_object_put(c.items);
-    buf_free(&items);
     buf_free(&out);
 out:
     api_list_query_free(&q);

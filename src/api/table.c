@@ -72,31 +72,27 @@ static void default_cells(struct json_object *obj, struct json_object *cells,
     print_cell_str(cells, ts ? ts : "");
 }
 
-struct json_object *api_table(const struct resource_type *rt,
-                              enum table_include include,
-                              struct json_object *items, const char *rv,
-                              const char *cont)
+static void columns_of(const struct resource_type *rt,
+                       const struct table_column **cols, int *ncols,
+                       void (**cells_fn)(struct json_object *,
+                                         struct json_object *, time_t))
 {
-    const struct table_column *cols = rt->columns;
-    int ncols = rt->ncolumns;
-    void (*cells_fn)(struct json_object *, struct json_object *, time_t) =
-        rt->table_cells;
-    if (!cols || !cells_fn) {
-        cols = default_columns;
-        ncols = 2;
-        cells_fn = default_cells;
+    *cols = rt->columns;
+    *ncols = rt->ncolumns;
+    *cells_fn = rt->table_cells;
+    if (!*cols || !*cells_fn) {
+        *cols = default_columns;
+        *ncols = 2;
+        *cells_fn = default_cells;
     }
-    struct json_object *t = json_object_new_object();
-    json_object_object_add(t, "kind", json_object_new_string("Table"));
-    json_object_object_add(t, "apiVersion",
-                           json_object_new_string("meta.k8s.io/v1"));
-    struct json_object *md = json_object_new_object();
-    if (rv)
-        json_object_object_add(md, "resourceVersion",
-                               json_object_new_string(rv));
-    if (cont)
-        json_object_object_add(md, "continue", json_object_new_string(cont));
-    json_object_object_add(t, "metadata", md);
+}
+
+void api_table_begin(const struct resource_type *rt, struct buf *out)
+{
+    const struct table_column *cols;
+    int ncols;
+    void (*cells_fn)(struct json_object *, struct json_object *, time_t);
+    columns_of(rt, &cols, &ncols, &cells_fn);
     struct json_object *defs = json_object_new_array();
     for (int i = 0; i < ncols; i++) {
         struct json_object *d = json_object_new_object();
@@ -114,32 +110,67 @@ struct json_object *api_table(const struct resource_type *rt,
                                json_object_new_int(cols[i].priority));
         json_object_array_add(defs, d);
     }
-    json_object_object_add(t, "columnDefinitions", defs);
-    struct json_object *rows = json_object_new_array();
-    time_t now = time(NULL);
-    size_t n = json_object_array_length(items);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *obj = json_object_array_get_idx(items, i);
-        struct json_object *row = json_object_new_object();
-        struct json_object *cells = json_object_new_array();
-        cells_fn(obj, cells, now);
-        json_object_object_add(row, "cells", cells);
-        if (include == INCLUDE_OBJECT) {
-            json_object_object_add(row, "object", json_object_get(obj));
-        } else if (include == INCLUDE_METADATA) {
-            struct json_object *pom = json_object_new_object();
-            json_object_object_add(pom, "kind", json_object_new_string(
-                                                    "PartialObjectMetadata"));
-            json_object_object_add(pom, "apiVersion",
-                                   json_object_new_string("meta.k8s.io/v1"));
-            struct json_object *omd = ju_obj(obj, "metadata");
-            json_object_object_add(pom, "metadata",
-                                   omd ? json_object_get(omd)
-                                       : json_object_new_object());
-            json_object_object_add(row, "object", pom);
-        }
-        json_object_array_add(rows, row);
+    size_t len;
+    const char *s = api_json(defs, &len);
+    buf_puts(out, "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
+                  "\"columnDefinitions\":");
+    buf_append(out, s, len);
+    buf_puts(out, ",\"rows\":[");
+    json_object_put(defs);
+}
+
+int api_table_row(const struct resource_type *rt, enum table_include include,
+                  struct json_object *obj, time_t now, bool first,
+                  struct buf *out)
+{
+    const struct table_column *cols;
+    int ncols;
+    void (*cells_fn)(struct json_object *, struct json_object *, time_t);
+    columns_of(rt, &cols, &ncols, &cells_fn);
+    struct json_object *row = json_object_new_object();
+    struct json_object *cells = json_object_new_array();
+    cells_fn(obj, cells, now);
+    json_object_object_add(row, "cells", cells);
+    if (include == INCLUDE_OBJECT) {
+        json_object_object_add(row, "object", json_object_get(obj));
+    } else if (include == INCLUDE_METADATA) {
+        struct json_object *pom = json_object_new_object();
+        json_object_object_add(pom, "kind",
+                               json_object_new_string("PartialObjectMetadata"));
+        json_object_object_add(pom, "apiVersion",
+                               json_object_new_string("meta.k8s.io/v1"));
+        struct json_object *omd = ju_obj(obj, "metadata");
+        json_object_object_add(pom, "metadata",
+                               omd ? json_object_get(omd)
+                                   : json_object_new_object());
+        json_object_object_add(row, "object", pom);
     }
-    json_object_object_add(t, "rows", rows);
-    return t;
+    size_t len;
+    const char *s = api_json(row, &len);
+    int rc = first ? 0 : buf_puts(out, ",");
+    if (rc == 0)
+        rc = buf_append(out, s, len);
+    json_object_put(row);
+    return rc;
+}
+
+void api_table_end(struct buf *out, const char *rv, const char *cont)
+{
+    buf_puts(out, "],\"metadata\":{");
+    if (rv)
+        buf_printf(out, "\"resourceVersion\":\"%s\"", rv);
+    if (cont)
+        buf_printf(out, "%s\"continue\":\"%s\"", rv ? "," : "", cont);
+    buf_puts(out, "}}");
+}
+
+int api_table_single(const struct resource_type *rt, enum table_include include,
+                     struct json_object *obj, struct buf *out)
+{
+    char rv[24];
+    snprintf(rv, sizeof(rv), "%lld", (long long)api_object_rv(obj));
+    api_table_begin(rt, out);
+    int rc = api_table_row(rt, include, obj, time(NULL), true, out);
+    api_table_end(out, rv, NULL);
+    return rc;
 }

@@ -107,16 +107,12 @@ static int send_object(struct api_watch *w, const char *type,
         const char *s = api_json(obj, &len);
         return send_event(w, type, s, len);
     }
-    struct json_object *items = json_object_new_array();
-    json_object_array_add(items, json_object_get(obj));
-    char rv[24];
-    snprintf(rv, sizeof(rv), "%lld", (long long)api_object_rv(obj));
-    struct json_object *t = api_table(w->rt, w->include, items, rv, NULL);
-    size_t len;
-    const char *s = api_json(t, &len);
-    int rc = send_event(w, type, s, len);
-    json_object_put(t);
-    json_object_put(items);
+    struct buf b;
+    buf_init(&b, 0);
+    int rc = api_table_single(w->rt, w->include, obj, &b);
+    if (rc == 0)
+        rc = send_event(w, type, b.data, b.len);
+    buf_free(&b);
     return rc;
 }
 

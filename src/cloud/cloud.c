@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,12 @@ int cloud_main(int argc, char **argv)
         fprintf(stderr, "kedge cloud: %s\n", err);
         return 1;
     }
+
+    /* Big response buffers (long lists) come from mmap and go back to
+     * the system when freed, so a large list does not leave the process
+     * holding its peak memory. */
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 
     struct cloud c = {0};
     c.loop = uv_default_loop();

@@ -142,18 +142,28 @@ static int raw_send(struct http_conn *c, const char *data, size_t len)
     return 0;
 }
 
-/* Moves whatever TLS produced into the socket. */
+/* Moves whatever TLS produced into the socket, in one write. */
 static int tls_flush(struct http_conn *c)
 {
-    char tmp[16384];
-    while (BIO_ctrl_pending(c->wbio) > 0) {
-        int n = BIO_read(c->wbio, tmp, sizeof(tmp));
-        if (n <= 0)
-            break;
-        int rc = raw_send(c, tmp, (size_t)n);
-        if (rc)
-            return rc;
+    size_t pending = BIO_ctrl_pending(c->wbio);
+    if (pending == 0 || c->closing)
+        return c->closing ? -EPIPE : 0;
+    struct write_req *wr = malloc(sizeof(*wr) + pending);
+    if (!wr)
+        return -ENOMEM;
+    int n = BIO_read(c->wbio, wr->data, (int)pending);
+    if (n <= 0) {
+        free(wr);
+        return -EPIPE;
     }
+    wr->conn = c;
+    wr->len = (size_t)n;
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
+    if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+        free(wr);
+        return -EPIPE;
+    }
+    c->queued += (size_t)n;
     return 0;
 }
 
@@ -164,7 +174,7 @@ static int conn_send(struct http_conn *c, const char *data, size_t len)
     if (!c->ssl)
         return raw_send(c, data, len);
     while (len > 0) {
-        int chunk = len > 65536 ? 65536 : (int)len;
+        int chunk = len > 262144 ? 262144 : (int)len;
         int n = SSL_write(c->ssl, data, chunk);
         if (n <= 0)
             return -EPIPE;

@@ -186,7 +186,17 @@ static int load_key(void *arg, const char *key, int64_t rev, const void *val,
 
 static int load_event(void *arg, const struct store_event *ev)
 {
-    ring_push(arg, ev);
+    struct store *st = arg;
+    /* The newest event of a live key holds the same bytes as the key:
+     * share them rather than keep two copies. */
+    struct entry *e = ev->type == STORE_DELETE ? NULL : entry_find(st, ev->key);
+    if (e && e->rev == ev->rev) {
+        struct store_event shared = *ev;
+        shared.value = e->value;
+        ring_push(st, &shared);
+        return 0;
+    }
+    ring_push(st, ev);
     return 0;
 }
 
