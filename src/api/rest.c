@@ -100,6 +100,36 @@ static void respond_object(struct api_req *r, int code,
     api_respond_json(r, code, obj);
 }
 
+/*
+ * Stamps obj with the next revision and stores it at key: a create when
+ * expect_rev < 0, else an update of revision expect_rev. Then answers
+ * `code` with the object, reusing the stored bytes when the answer is the
+ * same JSON. Returns 0, or the store error (already answered).
+ */
+static int write_and_respond(struct api_req *r, const char *key,
+                             struct json_object *obj, int64_t expect_rev,
+                             int code)
+{
+    int64_t rev = store_next_revision(r->api->st);
+    api_set_rv(obj, rev);
+    size_t len;
+    struct json_object *tmp;
+    const char *json = api_encode(r->t.rt, obj, &len, &tmp);
+    int rc = -ENOMEM;
+    if (json)
+        rc = expect_rev < 0
+                 ? store_create(r->api->st, key, json, len, rev)
+                 : store_update(r->api->st, key, json, len, rev, expect_rev);
+    if (rc)
+        api_respond_store_error(r, rc, r->t.name);
+    else if (!r->table && !tmp)
+        api_respond_raw(r, code, json, len);
+    else
+        respond_object(r, code, obj);
+    json_object_put(tmp);
+    return rc;
+}
+
 static void handle_get(struct api_req *r)
 {
     struct json_object *obj;
@@ -542,18 +572,8 @@ static void handle_create(struct api_req *r, struct json_object *obj)
         respond_object(r, 201, obj);
         goto out;
     }
-    int64_t rev = store_next_revision(r->api->st);
-    api_set_rv(obj, rev);
-    size_t len;
-    struct json_object *tmp;
-    const char *json = api_encode(rt, obj, &len, &tmp);
-    int rc = json ? store_create(r->api->st, key, json, len, rev) : -ENOMEM;
-    json_object_put(tmp);
-    if (rc) {
-        api_respond_store_error(r, rc, r->t.name);
+    if (write_and_respond(r, key, obj, -1, 201) != 0)
         goto release;
-    }
-    respond_object(r, 201, obj);
     goto out;
 release:
     if (allocated_ip[0])
@@ -698,19 +718,7 @@ static void do_update(struct api_req *r, struct json_object *obj,
         respond_object(r, 200, result);
         goto out;
     }
-    int64_t rev = store_next_revision(r->api->st);
-    api_set_rv(result, rev);
-    size_t len;
-    struct json_object *tmp;
-    const char *json = api_encode(rt, result, &len, &tmp);
-    int rc = json ? store_update(r->api->st, key, json, len, rev, old_rev)
-                  : -ENOMEM;
-    json_object_put(tmp);
-    if (rc) {
-        api_respond_store_error(r, rc, r->t.name);
-        goto out;
-    }
-    respond_object(r, 200, result);
+    write_and_respond(r, key, result, old_rev, 200);
 out:
     json_object_put(result);
     ferr_free(&errs);
