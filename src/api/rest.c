@@ -262,7 +262,7 @@ static char *encode_continue(int64_t rv, const char *key)
 }
 
 static int decode_continue(const char *token, const char *prefix, char *key,
-                           size_t keylen)
+                           size_t keylen, int64_t *rv)
 {
     size_t tlen = strlen(token);
     if (tlen == 0 || tlen > 4096 || tlen % 4)
@@ -279,7 +279,7 @@ static int decode_continue(const char *token, const char *prefix, char *key,
     const char *start = ju_str(o, "start");
     int rc = -EINVAL;
     if (start && strncmp(start, prefix, strlen(prefix)) == 0 &&
-        strlen(start) < keylen) {
+        strlen(start) < keylen && ju_int(o, "rv", rv) && *rv > 0) {
         snprintf(key, keylen, "%s", start);
         rc = 0;
     }
@@ -305,15 +305,36 @@ static void handle_list(struct api_req *r)
         if (limit > API_MAX_LIST_LIMIT)
             limit = API_MAX_LIST_LIMIT;
     }
+    int64_t rev = store_revision(r->api->st);
     if (http_query(r->http, "continue", text, sizeof(text)) == 0 && text[0]) {
-        if (decode_continue(text, prefix, start, sizeof(start)) != 0) {
+        if (decode_continue(text, prefix, start, sizeof(start), &rev) != 0) {
             api_respond_status(r, 400, "BadRequest", NULL, NULL,
                                "continue key is not valid: invalid "
                                "continue token");
             goto out;
         }
+    } else if (http_query(r->http, "resourceVersionMatch", text,
+                          sizeof(text)) == 0 &&
+               strcmp(text, "Exact") == 0) {
+        char rvs[32];
+        char *end = NULL;
+        long long v = -1;
+        if (http_query(r->http, "resourceVersion", rvs, sizeof(rvs)) == 0)
+            v = strtoll(rvs, &end, 10);
+        if (v <= 0 || !end || *end) {
+            respond_bad_request(r, "resourceVersionMatch=Exact needs a "
+                                   "resourceVersion");
+            goto out;
+        }
+        if (v > rev) {
+            api_respond_status(r, 504, "Timeout", NULL, NULL,
+                               "Too large resource version: %lld, current: "
+                               "%lld",
+                               v, (long long)rev);
+            goto out;
+        }
+        rev = v;
     }
-    int64_t rev = store_revision(r->api->st);
     char rvs[24];
     snprintf(rvs, sizeof(rvs), "%lld", (long long)rev);
     struct buf out;
@@ -333,9 +354,17 @@ static void handle_list(struct api_req *r)
                    r->t.rt->kind, resource_api_version(r->t.rt, av, sizeof(av)));
     }
     bool more = false;
-    int rc = store_list(r->api->st, prefix, start, limit, list_one, &c, &more);
+    int rc = store_list_at(r->api->st, prefix, start, limit, rev, list_one,
+                           &c, &more);
     if (rc == 0)
         rc = c.err;
+    if (rc == -KE_EXPIRED) {
+        api_respond_status(r, 410, "Expired", NULL, NULL,
+                           "The provided continue parameter is too old to "
+                           "display a consistent list result. You can start "
+                           "a new list without the continue parameter.");
+        goto done;
+    }
     if (rc) {
         api_respond_store_error(r, rc, "");
         goto done;
@@ -597,6 +626,39 @@ static const char *const preserved_meta[] = {
     "deletionGracePeriodSeconds", "generation", NULL};
 
 
+/* An object being deleted may lose finalizers but not gain them. */
+static void check_new_finalizers(struct json_object *obj,
+                                 struct json_object *old, struct ferr *errs)
+{
+    struct json_object *omd = ju_obj(old, "metadata");
+    if (!ju_str(omd, "deletionTimestamp"))
+        return;
+    struct json_object *now = ju_arr(ju_obj(obj, "metadata"), "finalizers");
+    struct json_object *was = ju_arr(omd, "finalizers");
+    /* Listed the way Kubernetes prints them: []string{"a", "b"}. */
+    struct buf added;
+    buf_init(&added, 4096);
+    int n = 0;
+    for (size_t i = 0; i < ju_len(now); i++) {
+        struct json_object *f = json_object_array_get_idx(now, i);
+        bool found = false;
+        for (size_t k = 0; k < ju_len(was) && !found; k++)
+            found = json_equal(f, json_object_array_get_idx(was, k));
+        if (!found) {
+            size_t len;
+            const char *q = api_json(f, &len);
+            buf_puts(&added, n++ ? ", " : "");
+            buf_append(&added, q, len);
+        }
+    }
+    if (n > 0)
+        ferr_add(errs, FERR_FORBIDDEN, "metadata.finalizers", NULL,
+                 "no new finalizers can be added if the object is being "
+                 "deleted, found new finalizers []string{%s}",
+                 added.data);
+    buf_free(&added);
+}
+
 enum update_mode { UPDATE_MAIN, UPDATE_STATUS };
 
 /*
@@ -675,6 +737,7 @@ static void do_update(struct api_req *r, struct json_object *obj,
         if (rt->defaults)
             rt->defaults(result);
         validate_object_meta(result, rt, &errs);
+        check_new_finalizers(result, old, &errs);
         if (rt->validate)
             rt->validate(result, old, &errs);
         if (errs.n) {

@@ -83,6 +83,12 @@ static void ds_prepare_create(struct json_object *obj)
     struct json_object *ann;
 
     wl_reset_status(obj);
+    /* DaemonSetStatus fields Kubernetes always serialises. */
+    struct json_object *st = ju_obj(obj, "status");
+    ju_set_int(st, "currentNumberScheduled", 0);
+    ju_set_int(st, "numberMisscheduled", 0);
+    ju_set_int(st, "desiredNumberScheduled", 0);
+    ju_set_int(st, "numberReady", 0);
     ann = wl_ensure_obj(wl_ensure_obj(obj, "metadata"), "annotations");
     ju_set_str(ann, DS_TEMPLATE_GENERATION, "1");
 }

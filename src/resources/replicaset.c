@@ -82,6 +82,13 @@ static void rs_validate(struct json_object *obj, struct json_object *old,
 
 static const char *const rs_field_selectors[] = {"status.replicas", NULL};
 
+/* Clears status; ReplicaSetStatus.replicas is always serialised. */
+static void rs_prepare_create(struct json_object *obj)
+{
+    wl_reset_status(obj);
+    ju_set_int(ju_obj(obj, "status"), "replicas", 0);
+}
+
 const struct resource_type rt_replicasets = {
     .group = "apps",
     .version = "v1",
@@ -100,7 +107,7 @@ const struct resource_type rt_replicasets = {
     .columns = rs_columns,
     .ncolumns = (int)(sizeof(rs_columns) / sizeof(rs_columns[0])),
     .table_cells = rs_cells,
-    .prepare_create = wl_reset_status,
+    .prepare_create = rs_prepare_create,
     .defaults = rs_defaults,
     .validate = rs_validate,
 };

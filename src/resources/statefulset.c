@@ -83,6 +83,9 @@ static void sts_prepare_create(struct json_object *obj)
 {
     struct json_object *ru = ju_path(obj, "spec.updateStrategy.rollingUpdate");
     wl_reset_status(obj);
+    /* StatefulSetStatus fields Kubernetes always serialises. */
+    ju_set_int(ju_obj(obj, "status"), "replicas", 0);
+    ju_set_int(ju_obj(obj, "status"), "availableReplicas", 0);
     if (ru && json_object_is_type(ru, json_type_object))
         json_object_object_del(ru, "maxUnavailable");
 }

@@ -1,6 +1,8 @@
 /*
  * The SQLite store backend. Two tables, in WAL mode:
- *   events(rev, key, type, prev_rev, value)  every change, newest history
+ *   events(rev, key, type, prev_rev, value, crc)  every change, newest
+ *                                            history; crc is the CRC-32 of
+ *                                            value, checked when loaded
  *   kv(key, rev)                             live keys -> their event row
  * A live key's value is the value of the event row it points at, so each
  * write stores its bytes once. Compaction deletes event rows older than
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 struct sqlite_backend {
     struct store_backend base;
@@ -32,7 +35,8 @@ struct sqlite_backend {
 static const char *schema =
     "CREATE TABLE IF NOT EXISTS events("
     " rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL,"
-    " prev_rev INTEGER NOT NULL DEFAULT 0, value BLOB NOT NULL);"
+    " prev_rev INTEGER NOT NULL DEFAULT 0, value BLOB NOT NULL,"
+    " crc INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY,"
     " rev INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER)"
@@ -62,6 +66,25 @@ static int step_done(struct sqlite_backend *b, sqlite3_stmt *s,
     return 0;
 }
 
+static uint32_t value_crc(const void *val, size_t len)
+{
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), val, (uInt)len);
+}
+
+/* Checks a loaded value against its stored checksum; logs a mismatch
+ * naming the key, the revision and the file. */
+static bool value_intact(struct sqlite_backend *b, const char *key,
+                         int64_t rev, const void *val, size_t len,
+                         int64_t crc)
+{
+    if (value_crc(val, len) == (uint32_t)crc)
+        return true;
+    log_error("store", "%s: the stored value of %s at revision %lld fails "
+                       "its checksum (the file is damaged; restore a backup)",
+              b->path, key ? key : "?", (long long)rev);
+    return false;
+}
+
 static int sqlite_load(struct store_backend *be,
                        int (*fn)(void *, const char *, int64_t, const void *,
                                  size_t),
@@ -71,8 +94,8 @@ static int sqlite_load(struct store_backend *be,
     sqlite3_stmt *s = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(b->db,
-                           "SELECT kv.key, kv.rev, events.value FROM kv"
-                           " JOIN events ON events.rev = kv.rev",
+                           "SELECT kv.key, kv.rev, events.value, events.crc"
+                           " FROM kv JOIN events ON events.rev = kv.rev",
                            -1, &s, NULL) != SQLITE_OK)
         return sql_error(b, "prepare load");
     int r;
@@ -81,6 +104,10 @@ static int sqlite_load(struct store_backend *be,
         int64_t krev = sqlite3_column_int64(s, 1);
         const void *val = sqlite3_column_blob(s, 2);
         size_t len = (size_t)sqlite3_column_bytes(s, 2);
+        if (!value_intact(b, key, krev, val, len, sqlite3_column_int64(s, 3))) {
+            rc = -KE_CORRUPT;
+            goto out;
+        }
         rc = fn(arg, key, krev, val, len);
         if (rc)
             goto out;
@@ -124,7 +151,7 @@ static int sqlite_load_events(struct store_backend *be, int64_t after,
     int rc = 0;
     if (sqlite3_prepare_v2(
             b->db,
-            "SELECT e.rev, e.key, e.type, e.value, p.value FROM events e"
+            "SELECT e.rev, e.key, e.type, e.value, p.value, e.crc FROM events e"
             " LEFT JOIN events p ON p.rev = e.prev_rev AND e.prev_rev > 0"
             " WHERE e.rev > ? ORDER BY e.rev",
             -1, &s, NULL) != SQLITE_OK)
@@ -136,6 +163,12 @@ static int sqlite_load_events(struct store_backend *be, int64_t after,
         ev.rev = sqlite3_column_int64(s, 0);
         ev.key = (const char *)sqlite3_column_text(s, 1);
         ev.type = (enum store_event_type)sqlite3_column_int(s, 2);
+        if (!value_intact(b, ev.key, ev.rev, sqlite3_column_blob(s, 3),
+                          (size_t)sqlite3_column_bytes(s, 3),
+                          sqlite3_column_int64(s, 5))) {
+            rc = -KE_CORRUPT;
+            goto out;
+        }
         ev.value = store_value_new(sqlite3_column_blob(s, 3),
                                    (size_t)sqlite3_column_bytes(s, 3));
         ev.prev = NULL;
@@ -171,6 +204,8 @@ static int sqlite_commit(struct store_backend *be, const struct store_event *evs
         sqlite3_bind_blob(s, 4, ev->value->data, (int)ev->value->len,
                           SQLITE_STATIC);
         sqlite3_bind_text(s, 5, ev->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)value_crc(ev->value->data,
+                                                         ev->value->len));
         rc = step_done(b, s, "insert event");
         sqlite3_clear_bindings(s);
         if (rc)
@@ -313,8 +348,8 @@ int store_sqlite_open(const char *path, bool sync_full,
         const char *sql;
     } stmts[] = {
         {&b->ins_event,
-         "INSERT INTO events(rev, key, type, value, prev_rev) VALUES(?1, ?2,"
-         " ?3, ?4, COALESCE((SELECT rev FROM kv WHERE key = ?5), 0))"},
+         "INSERT INTO events(rev, key, type, value, prev_rev, crc) VALUES(?1,"
+         " ?2, ?3, ?4, COALESCE((SELECT rev FROM kv WHERE key = ?5), 0), ?6)"},
         {&b->put_kv, "INSERT OR REPLACE INTO kv(key, rev) VALUES(?, ?)"},
         {&b->del_kv, "DELETE FROM kv WHERE key = ?"},
         {&b->begin, "BEGIN IMMEDIATE"},

@@ -331,6 +331,132 @@ int store_list(struct store *st, const char *prefix, const char *start_after,
     return 0;
 }
 
+/* A key changed after the snapshot revision, with its value then. */
+struct past_key {
+    const char *key;
+    struct store_value *value; /* NULL: absent at the snapshot */
+    int64_t rev;               /* of the change that tells the value */
+    bool incomplete;           /* an update whose prior value is unknown */
+};
+
+/* By key, then oldest change first. */
+static int past_cmp(const void *a, const void *b)
+{
+    const struct past_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->rev < y->rev ? -1 : x->rev > y->rev;
+}
+
+int store_list_at(struct store *st, const char *prefix, const char *start_after,
+                  long limit, int64_t at,
+                  int (*fn)(void *arg, const char *key, struct store_value *v,
+                            int64_t rev),
+                  void *arg, bool *more)
+{
+    if (at >= st->rev)
+        return store_list(st, prefix, start_after, limit, fn, arg, more);
+    if (at < st->oldest)
+        return -KE_EXPIRED;
+    size_t plen = strlen(prefix);
+    const char *after = start_after && start_after[0] ? start_after : NULL;
+    /* The first change after `at` of each key tells its value at `at`. */
+    struct past_key *past = NULL;
+    int npast = 0, cap = 0, rc = 0;
+    for (int i = 0; i < st->ring_len; i++) {
+        struct store_event *ev =
+            &st->ring[(st->ring_head + i) % st->ring_cap].ev;
+        if (ev->rev <= at || strncmp(ev->key, prefix, plen) != 0 ||
+            (after && strcmp(ev->key, after) <= 0))
+            continue;
+        if (npast == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct past_key *p = realloc(past, (size_t)cap * sizeof(*p));
+            if (!p) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            past = p;
+        }
+        past[npast].key = ev->key;
+        past[npast].value = ev->type == STORE_CREATE ? NULL : ev->prev;
+        past[npast].rev = ev->rev;
+        past[npast].incomplete = ev->type != STORE_CREATE && !ev->prev;
+        npast++;
+    }
+    qsort(past, (size_t)npast, sizeof(*past), past_cmp);
+    /* Keep each key's first change after `at`. */
+    int kept = 0;
+    for (int k = 0; k < npast; k++) {
+        if (kept && strcmp(past[kept - 1].key, past[k].key) == 0)
+            continue;
+        if (past[k].incomplete) {
+            rc = -KE_EXPIRED; /* history no longer complete */
+            goto out;
+        }
+        past[kept++] = past[k];
+    }
+    npast = kept;
+
+    const char *from = after && strcmp(after, prefix) > 0 ? after : prefix;
+    size_t flen = strlen(from);
+    struct entry *probe = malloc(sizeof(*probe) + flen + 1);
+    if (!probe) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memcpy(probe->key, from, flen + 1);
+    struct entry *e = RB_NFIND(entry_tree, &st->tree, probe);
+    free(probe);
+    if (e && after && strcmp(e->key, after) == 0)
+        e = RB_NEXT(entry_tree, &st->tree, e);
+    if (e && strncmp(e->key, prefix, plen) != 0)
+        e = NULL;
+    long n = 0;
+    int i = 0;
+    if (more)
+        *more = false;
+    while (e || i < npast) {
+        const char *key;
+        struct store_value *v;
+        int64_t rev = 0;
+        int c = !e ? 1 : i >= npast ? -1 : strcmp(e->key, past[i].key);
+        if (c < 0) {
+            key = e->key;
+            v = e->value;
+            rev = e->rev;
+        } else {
+            key = past[i].key;
+            v = past[i].value;
+        }
+        if (v) {
+            if (limit > 0 && n >= limit) {
+                if (more)
+                    *more = true;
+                break;
+            }
+            int r = fn(arg, key, v, rev);
+            if (r < 0) {
+                rc = r;
+                goto out;
+            }
+            if (r == 0)
+                n++;
+        }
+        if (c <= 0) {
+            e = RB_NEXT(entry_tree, &st->tree, e);
+            if (e && strncmp(e->key, prefix, plen) != 0)
+                e = NULL;
+        }
+        if (c >= 0)
+            i++;
+    }
+out:
+    free(past);
+    return rc;
+}
+
 /* Commits one event to the backend, then applies it to memory, the ring
  * and the watchers. */
 static int apply(struct store *st, struct store_event *ev, struct entry *e)

@@ -106,6 +106,19 @@ int store_list(struct store *st, const char *prefix, const char *start_after,
                void *arg, bool *more);
 
 /*
+ * Like store_list, but as the store was at revision `at` (the state after
+ * the write with that revision), reconstructed from the watch ring: this
+ * is how continued list pages stay one consistent snapshot. -KE_EXPIRED
+ * when `at` is older than the ring can reconstruct. The rev passed to fn
+ * is 0 for values taken from history.
+ */
+int store_list_at(struct store *st, const char *prefix, const char *start_after,
+                  long limit, int64_t at,
+                  int (*fn)(void *arg, const char *key, struct store_value *v,
+                            int64_t rev),
+                  void *arg, bool *more);
+
+/*
  * Writes. `rev` must be store_next_revision() (the caller stamps it into
  * the object before serialising). The write is durable when the call
  * returns 0. Errors: -KE_EXISTS (create of a live key), -KE_NOTFOUND

@@ -9,6 +9,7 @@
 #include "unit.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,70 @@ static void test_crash(void)
     store_close(st);
 }
 
+/* A damaged stored value stops the open with -KE_CORRUPT, not a store
+ * that serves garbage. */
+static void test_checksum(void)
+{
+    char p2[300];
+    snprintf(p2, sizeof(p2), "%s/damaged.db", dir);
+    struct store_backend *be;
+    struct store *st;
+    CHECK_INT(store_sqlite_open(p2, false, &be), 0);
+    CHECK_INT(store_open(be, 10, &st), 0);
+    CHECK_INT(store_create(st, "/d/a", "{\"a\":1}", 7, 1), 0);
+    store_close(st);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(p2, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "UPDATE events SET value = '{\"a\":2}'", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(store_sqlite_open(p2, false, &be), 0);
+    CHECK_INT(store_open(be, 10, &st), -KE_CORRUPT);
+}
+
+/* Lists as of a past revision: later creates are hidden, later updates
+ * and deletes show the old value. */
+static void test_list_at(void)
+{
+    char p2[300];
+    snprintf(p2, sizeof(p2), "%s/snap.db", dir);
+    struct store_backend *be;
+    struct store *st;
+    CHECK_INT(store_sqlite_open(p2, false, &be), 0);
+    CHECK_INT(store_open(be, 100, &st), 0);
+    CHECK_INT(put(st, "/s/a", "{\"v\":1}"), 0);
+    CHECK_INT(put(st, "/s/b", "{\"v\":1}"), 0);
+    CHECK_INT(put(st, "/s/d", "{\"v\":1}"), 0);
+    int64_t at = store_revision(st);
+    CHECK_INT(put(st, "/s/c", "{\"v\":2}"), 0);
+    CHECK_INT(store_update(st, "/s/a", "{\"v\":2}", 7,
+                           store_next_revision(st), 0), 0);
+    CHECK_INT(store_delete(st, "/s/b", "{}", 2, store_next_revision(st), 0), 0);
+    CHECK_INT(store_update(st, "/s/a", "{\"v\":3}", 7,
+                           store_next_revision(st), 0), 0);
+    struct collect c = {0};
+    bool more;
+    CHECK_INT(store_list_at(st, "/s/", NULL, 0, at, collect_fn, &c, &more), 0);
+    CHECK_INT(c.n, 3);
+    CHECK_STR(c.keys[0], "/s/a");
+    CHECK_STR(c.keys[1], "/s/b");
+    CHECK_STR(c.keys[2], "/s/d");
+    struct collect c2 = {0};
+    CHECK_INT(store_list_at(st, "/s/", "/s/a", 1, at, collect_fn, &c2, &more), 0);
+    CHECK_INT(c2.n, 1);
+    CHECK_STR(c2.keys[0], "/s/b");
+    CHECK(more);
+    struct collect c3 = {0};
+    CHECK_INT(store_list_at(st, "/s/", NULL, 0, store_revision(st), collect_fn,
+                            &c3, &more), 0);
+    CHECK_INT(c3.n, 3); /* a, c, d */
+    CHECK_STR(c3.keys[1], "/s/c");
+    CHECK_INT(store_list_at(st, "/s/", NULL, 0, -1, collect_fn, &c3, &more),
+              -KE_EXPIRED);
+    store_close(st);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -266,6 +331,8 @@ int main(void)
     test_crud();
     test_window();
     test_crash();
+    test_checksum();
+    test_list_at();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
