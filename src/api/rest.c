@@ -9,6 +9,7 @@
 #include "api/ipalloc.h"
 #include "api/patch.h"
 #include "api/selector.h"
+#include "api/smp.h"
 #include "api/validation.h"
 #include "resources/jsonutil.h"
 #include "util/errors.h"
@@ -912,13 +913,15 @@ static void handle_patch(struct api_req *r, struct json_object *old,
     }
     bool merge = strcmp(ctype, "application/merge-patch+json") == 0;
     bool jsonp = strcmp(ctype, "application/json-patch+json") == 0;
-    if (!merge && !jsonp) {
+    bool smp = strcmp(ctype, "application/strategic-merge-patch+json") == 0;
+    if (!merge && !jsonp && !smp) {
         api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL,
                            "the body of the request was in an unknown format "
                            "- accepted media types include: "
                            "application/json-patch+json, "
-                           "application/merge-patch+json (%s is not "
-                           "supported yet)",
+                           "application/merge-patch+json, "
+                           "application/strategic-merge-patch+json (%s is "
+                           "not supported yet)",
                            ctype[0] ? ctype : "no Content-Type");
         return;
     }
@@ -938,10 +941,24 @@ static void handle_patch(struct api_req *r, struct json_object *old,
     bool scale = strcmp(r->t.sub, "scale") == 0;
     struct json_object *base = scale ? scale_of(r->t.rt, old) : json_object_get(old);
     struct json_object *patched = NULL;
-    int rc = merge ? patch_merge(base, patch, &patched, err, sizeof(err))
-                   : patch_json(base, patch, &patched, err, sizeof(err));
+    int rc;
+    if (smp)
+        rc = scale ? smp_apply("autoscaling", "Scale", base, patch, &patched,
+                               err, sizeof(err))
+                   : smp_apply(r->t.rt->group, r->t.rt->kind, base, patch,
+                               &patched, err, sizeof(err));
+    else if (merge)
+        rc = patch_merge(base, patch, &patched, err, sizeof(err));
+    else
+        rc = patch_json(base, patch, &patched, err, sizeof(err));
     json_object_put(patch);
     json_object_put(base);
+    if (rc && smp) {
+        api_respond_status(r, rc == -KE_INVALID ? 400 : 500,
+                           rc == -KE_INVALID ? "BadRequest" : "InternalError",
+                           NULL, NULL, "%s", err);
+        return;
+    }
     if (rc) {
         if (rc == -KE_TOOBIG)
             api_respond_status(r, 413, "RequestEntityTooLarge", NULL, NULL,

@@ -1341,23 +1341,10 @@ static int merge_map(struct smp_ctx *c, struct json_object *orig,
             return 0;
         }
         if (t == PATCH_REPLACE) {
-            struct json_object *fresh = json_object_new_object();
-            if (!fresh)
-                return fail_nomem(c);
-            rc = materialize_members(c, fresh, patch, level);
-            if (rc == 0) {
-                struct lh_entry *f;
-                clear_object(orig);
-                for (f = lh_table_head(json_object_get_object(fresh));
-                     f && rc == 0; f = lh_entry_next(f))
-                    rc = set_key(orig, (const char *)lh_entry_k(f),
-                                 json_object_get(
-                                     (struct json_object *)lh_entry_v(f)))
-                             ? fail_nomem(c)
-                             : 0;
-            }
-            json_object_put(fresh);
-            return rc;
+            /* On error the caller drops the whole copy, so half a map is
+             * never seen. */
+            clear_object(orig);
+            return materialize_members(c, orig, patch, level);
         }
     }
 
@@ -1375,11 +1362,8 @@ static int merge_map(struct smp_ctx *c, struct json_object *orig,
         if (kc == KEY_RETAIN_KEYS)
             retain = (struct json_object *)lh_entry_v(e);
     }
-    if (retain ||
-        json_object_object_get_ex(patch, RETAIN_KEYS_DIRECTIVE, NULL)) {
-        if ((rc = apply_retain_keys(c, orig, patch, retain)) != 0)
-            return rc;
-    }
+    if (retain && (rc = apply_retain_keys(c, orig, patch, retain)) != 0)
+        return rc;
 
     /* $setElementOrder lists, with the lists they order. */
     if (ki_init(&ordered, 0) != 0)

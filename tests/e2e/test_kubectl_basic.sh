@@ -109,6 +109,31 @@ kubectl -n shop scale deploy web --replicas=5 >/dev/null
 out=$(kubectl -n shop get deploy web -o jsonpath='{.spec.replicas} {.metadata.generation}')
 expect_eq "scaled" "$out" "5 2"
 
+# kubectl apply: the first apply creates, the same file again changes
+# nothing, an edited file patches (three-way strategic merge).
+sed 's/name: web-config/name: applied/' "$M/app.yaml" | awk '/^---/{n++} n==1' >"$E2E_TMP/applied.yaml"
+out=$(kubectl apply -f "$E2E_TMP/applied.yaml")
+expect_match "apply creates" "$out" 'configmap/applied created'
+out=$(kubectl apply -f "$E2E_TMP/applied.yaml")
+expect_match "apply again is a no-op" "$out" 'configmap/applied unchanged'
+sed -i 's/greeting: hello/greeting: bonjour/' "$E2E_TMP/applied.yaml"
+out=$(kubectl apply -f "$E2E_TMP/applied.yaml")
+expect_match "apply a change" "$out" 'configmap/applied configured'
+out=$(kubectl -n shop get cm applied -o jsonpath='{.data.greeting}')
+expect_eq "applied change" "$out" "bonjour"
+kubectl -n shop delete cm applied >/dev/null
+
+# Strategic merge patches from kubectl's own commands.
+kubectl -n shop set image deploy/web web=busybox:1.37 >/dev/null
+out=$(kubectl -n shop get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}')
+expect_eq "set image" "$out" "busybox:1.37"
+kubectl -n shop rollout restart deploy/web >/dev/null
+out=$(kubectl -n shop get deploy web -o jsonpath='{.spec.template.metadata.annotations}')
+expect_match "rollout restart stamps the template" "$out" 'kubectl.kubernetes.io/restartedAt'
+kubectl -n shop patch deploy web -p '{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox:1.36"}]}}}}' >/dev/null
+out=$(kubectl -n shop get deploy web -o jsonpath='{.spec.template.spec.containers[*].name}')
+expect_eq "strategic merge adds a container by name" "$out" "side web"
+
 # get -w sees changes as they happen.
 kubectl -n shop get cm -w --output-watch-events >"$E2E_TMP/watch.out" 2>&1 &
 WATCH_PID=$!
