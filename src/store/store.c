@@ -291,13 +291,11 @@ int store_get(struct store *st, const char *key, struct store_value **value,
     return 0;
 }
 
-int store_list(struct store *st, const char *prefix, const char *start_after,
-               long limit,
-               int (*fn)(void *arg, const char *key, struct store_value *v,
-                         int64_t rev),
-               void *arg, bool *more)
+/* The first live entry under prefix after start_after (NULL or "" for
+ * the first under prefix); *out is NULL when there is none. */
+static int entry_seek(struct store *st, const char *prefix,
+                      const char *start_after, struct entry **out)
 {
-    size_t plen = strlen(prefix);
     const char *from = prefix;
     if (start_after && start_after[0] && strcmp(start_after, prefix) > 0)
         from = start_after;
@@ -311,6 +309,23 @@ int store_list(struct store *st, const char *prefix, const char *start_after,
     /* start_after itself is excluded. */
     if (e && from == start_after && strcmp(e->key, start_after) == 0)
         e = RB_NEXT(entry_tree, &st->tree, e);
+    if (e && strncmp(e->key, prefix, strlen(prefix)) != 0)
+        e = NULL;
+    *out = e;
+    return 0;
+}
+
+int store_list(struct store *st, const char *prefix, const char *start_after,
+               long limit,
+               int (*fn)(void *arg, const char *key, struct store_value *v,
+                         int64_t rev),
+               void *arg, bool *more)
+{
+    size_t plen = strlen(prefix);
+    struct entry *e;
+    int rc = entry_seek(st, prefix, start_after, &e);
+    if (rc)
+        return rc;
     long n = 0;
     if (more)
         *more = false;
@@ -322,10 +337,10 @@ int store_list(struct store *st, const char *prefix, const char *start_after,
                 *more = true;
             break;
         }
-        int rc = fn(arg, e->key, e->value, e->rev);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
+        int r = fn(arg, e->key, e->value, e->rev);
+        if (r < 0)
+            return r;
+        if (r == 0)
             n++;
     }
     return 0;
@@ -399,20 +414,10 @@ int store_list_at(struct store *st, const char *prefix, const char *start_after,
     }
     npast = kept;
 
-    const char *from = after && strcmp(after, prefix) > 0 ? after : prefix;
-    size_t flen = strlen(from);
-    struct entry *probe = malloc(sizeof(*probe) + flen + 1);
-    if (!probe) {
-        rc = -ENOMEM;
+    struct entry *e;
+    rc = entry_seek(st, prefix, after, &e);
+    if (rc)
         goto out;
-    }
-    memcpy(probe->key, from, flen + 1);
-    struct entry *e = RB_NFIND(entry_tree, &st->tree, probe);
-    free(probe);
-    if (e && after && strcmp(e->key, after) == 0)
-        e = RB_NEXT(entry_tree, &st->tree, e);
-    if (e && strncmp(e->key, prefix, plen) != 0)
-        e = NULL;
     long n = 0;
     int i = 0;
     if (more)
