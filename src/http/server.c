@@ -167,7 +167,13 @@ static int tls_flush(struct http_conn *c)
     return 0;
 }
 
-static int conn_send(struct http_conn *c, const char *data, size_t len)
+/*
+ * Encrypts and queues data. With `more`, the last piece stays in the TLS
+ * buffer so that what follows (a response body after its header) leaves
+ * in the same write.
+ */
+static int conn_send_more(struct http_conn *c, const char *data, size_t len,
+                          bool more)
 {
     if (c->closing)
         return -EPIPE;
@@ -180,11 +186,18 @@ static int conn_send(struct http_conn *c, const char *data, size_t len)
             return -EPIPE;
         data += n;
         len -= (size_t)n;
-        int rc = tls_flush(c);
-        if (rc)
-            return rc;
+        if (len > 0 || !more) {
+            int rc = tls_flush(c);
+            if (rc)
+                return rc;
+        }
     }
     return 0;
+}
+
+static int conn_send(struct http_conn *c, const char *data, size_t len)
+{
+    return conn_send_more(c, data, len, false);
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -307,9 +320,17 @@ void http_respond(struct http_request *req, int status,
                      c->keep_alive ? "" : "Connection: close\r\n",
                      extra_headers ? extra_headers : "");
     if (n > 0 && (size_t)n < sizeof(head)) {
-        if (conn_send(c, head, (size_t)n) == 0 && len &&
-            strcmp(req->method, "HEAD") != 0)
+        bool with_body = len && strcmp(req->method, "HEAD") != 0;
+        if (!c->ssl && with_body && len <= 16384) {
+            /* Plain HTTP: one write for a small answer. */
+            char one[sizeof(head) + 16384];
+            memcpy(one, head, (size_t)n);
+            memcpy(one + n, body, len);
+            raw_send(c, one, (size_t)n + len);
+        } else if (conn_send_more(c, head, (size_t)n, with_body) == 0 &&
+                   with_body) {
             conn_send(c, body, len);
+        }
     }
     finish_request(c);
 }

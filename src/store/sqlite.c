@@ -314,15 +314,19 @@ int store_sqlite_open(const char *path, bool sync_full,
     sqlite3_busy_timeout(b->db, 5000);
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-2000;",
+             "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+             " PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
+             " PRAGMA cache_size=-2000;",
              sync_full ? "FULL" : "NORMAL");
     char *msg = NULL;
     if (sqlite3_exec(b->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(b->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("store", "cannot initialise %s: %s (is it a kedge "
-                           "database? move it aside to start fresh)",
-                  path, msg ? msg : "?");
+        bool locked = (sqlite3_errcode(b->db) & 0xff) == SQLITE_BUSY;
+        log_error("store", "cannot initialise %s: %s (%s)", path,
+                  msg ? msg : "?",
+                  locked ? "another process is using this data directory"
+                         : "is it a kedge database? move it aside to start "
+                           "fresh");
         sqlite3_free(msg);
         rc = -KE_CORRUPT;
         goto fail;
