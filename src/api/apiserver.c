@@ -329,7 +329,7 @@ void apiserver_handle(void *arg, struct http_request *req)
         handle_metrics(&r);
         return;
     }
-    if (strncmp(path, "/openapi/v3", 11) == 0 && api_openapi(&r, path) == 0)
+    if (strncmp(path, "/openapi/v", 10) == 0 && api_openapi(&r, path) == 0)
         return;
     int rc = parse_resource_path(&r, path);
     if (rc == 1) {

@@ -181,9 +181,42 @@ static void doc_hash(struct json_object *doc, char out[33])
         snprintf(out + 2 * i, 3, "%02X", md[i]);
 }
 
+/*
+ * /openapi/v2: a minimal Swagger 2.0 document (no definitions). kubectl
+ * up to 1.28 fetches it (as protobuf, the gnostic OpenAPIv2 Document) for
+ * apply and falls back to its built-in type metadata for kinds the
+ * document does not describe; the per-field schemas live in v3.
+ */
+static void openapi_v2(struct api_req *r)
+{
+    const char *accept = http_header(r->http, "Accept");
+    if (accept && strstr(accept, "protobuf")) {
+        /* Document{swagger:"2.0", info:{title, version}, paths:{}} */
+        static const char pb[] = "\x0a\x03" "2.0"
+                                 "\x12\x15"
+                                 "\x0a\x0a" "Kubernetes"
+                                 "\x12\x07" "v1.32.0"
+                                 "\x42\x00";
+        metrics_observe(&r->api->metrics, "get", "", 200, 0);
+        http_respond(r->http, 200,
+                     "application/com.github.proto-openapi.spec.v2.v1.0+"
+                     "protobuf",
+                     NULL, pb, sizeof(pb) - 1);
+        return;
+    }
+    static const char doc[] =
+        "{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes\","
+        "\"version\":\"v1.32.0\"},\"paths\":{},\"definitions\":{}}";
+    api_respond_raw(r, 200, doc, sizeof(doc) - 1);
+}
+
 int api_openapi(struct api_req *r, const char *path)
 {
     r->verb = "get";
+    if (strcmp(path, "/openapi/v2") == 0) {
+        openapi_v2(r);
+        return 0;
+    }
     if (strcmp(path, "/openapi/v3") == 0 || strcmp(path, "/openapi/v3/") == 0) {
         struct json_object *paths = json_object_new_object();
         const char *seen[32];
