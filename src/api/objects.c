@@ -4,6 +4,7 @@
 #include "resources/jsonutil.h"
 #include "util/errors.h"
 
+#include <math.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,47 @@ int api_collection_prefix(const struct resource_type *rt, const char *ns,
     return n < 0 || (size_t)n >= len ? -KE_TOOBIG : 0;
 }
 
+/* What json-c accepts even in strict mode but JSON (and Kubernetes) does
+ * not: NaN and infinities, and strings with NUL characters, which C code
+ * downstream would silently cut short. Returns a message or NULL. */
+static const char *json_unsupported(struct json_object *v, int depth)
+{
+    if (depth > 256)
+        return "nested too deeply";
+    switch (json_object_get_type(v)) {
+    case json_type_double: {
+        double d = json_object_get_double(v);
+        if (isnan(d) || isinf(d))
+            return "NaN and Infinity are not JSON numbers";
+        return NULL;
+    }
+    case json_type_string:
+        if (strlen(json_object_get_string(v)) !=
+            (size_t)json_object_get_string_len(v))
+            return "strings must not contain NUL characters";
+        return NULL;
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            const char *e =
+                json_unsupported(json_object_array_get_idx(v, i), depth + 1);
+            if (e)
+                return e;
+        }
+        return NULL;
+    case json_type_object: {
+        json_object_object_foreach(v, key, val) {
+            (void)key;
+            const char *e = json_unsupported(val, depth + 1);
+            if (e)
+                return e;
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
 struct json_object *api_parse_json(const char *data, size_t len, char *err,
                                    size_t errlen)
 {
@@ -52,6 +94,11 @@ struct json_object *api_parse_json(const char *data, size_t len, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* Strict RFC 8259: no trailing commas, single quotes, NaN, leading
+     * zeros; strings must be UTF-8. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                    JSON_TOKENER_ALLOW_TRAILING_CHARS |
+                                    JSON_TOKENER_VALIDATE_UTF8);
     struct json_object *obj =
         json_tokener_parse_ex(tok, data, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -81,6 +128,12 @@ struct json_object *api_parse_json(const char *data, size_t len, char *err,
         }
     }
     json_tokener_free(tok);
+    const char *bad = obj ? json_unsupported(obj, 0) : NULL;
+    if (bad) {
+        snprintf(err, errlen, "%s", bad);
+        json_object_put(obj);
+        obj = NULL;
+    }
     return obj;
 }
 

@@ -67,6 +67,15 @@ static struct json_object *parse_body(struct api_req *r)
                            " application/yaml");
         return NULL;
     }
+    if (ct && strncmp(ct, "application/json", 16) != 0 &&
+        strncmp(ct, "*/*", 3) != 0) {
+        api_respond_status(r, 415, "UnsupportedMediaType", NULL, NULL,
+                           "the body of the request was in an unknown format "
+                           "- accepted media types include: application/json "
+                           "(got %.64s)",
+                           ct);
+        return NULL;
+    }
     if (h->body.len == 0) {
         respond_bad_request(r, "the request body is empty");
         return NULL;

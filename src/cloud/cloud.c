@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,10 @@ int cloud_main(int argc, char **argv)
      * holding its peak memory. */
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+
+    /* A peer that hangs up mid-response must cost a write error, not the
+     * process. */
+    signal(SIGPIPE, SIG_IGN);
 
     struct cloud c = {0};
     c.loop = uv_default_loop();
