@@ -177,9 +177,20 @@ int api_parse_selectors(struct api_req *r, struct list_query *q)
         return -1;
     }
     if (rc == 0) {
-        if (field_selector_parse(text, &q->fields, err, sizeof(err)) != 0 ||
-            field_selector_check(q->fields, r->t.rt->field_selectors, err,
+        if (field_selector_parse(text, &q->fields, err, sizeof(err)) != 0) {
+            respond_bad_request(r, err);
+            api_list_query_free(q);
+            return -1;
+        }
+        if (field_selector_check(q->fields, r->t.rt->field_selectors, err,
                                  sizeof(err)) != 0) {
+            /* Kinds with only the metadata fields say so, as Kubernetes. */
+            const char *f = strstr(err, "supported: ");
+            if (!r->t.rt->field_selectors && f)
+                snprintf(err, sizeof(err),
+                         "\"%.200s\" is not a known field selector: only "
+                         "\"metadata.name\", \"metadata.namespace\"",
+                         f + 11);
             respond_bad_request(r, err);
             api_list_query_free(q);
             return -1;
@@ -319,8 +330,8 @@ static void handle_list(struct api_req *r)
     if (http_query(r->http, "continue", text, sizeof(text)) == 0 && text[0]) {
         if (decode_continue(text, prefix, start, sizeof(start), &rev) != 0) {
             api_respond_status(r, 400, "BadRequest", NULL, NULL,
-                               "continue key is not valid: invalid "
-                               "continue token");
+                               "invalid continue token: continue key is not "
+                               "valid: the token could not be decoded");
             goto out;
         }
     } else if (http_query(r->http, "resourceVersionMatch", text,
@@ -947,6 +958,13 @@ static void handle_patch(struct api_req *r, struct json_object *old,
         respond_bad_request(r, msg);
         return;
     }
+    if (jsonp && !json_object_is_type(patch, json_type_array)) {
+        respond_bad_request(r, "json: cannot unmarshal object into Go value "
+                               "of type jsonpatch.Patch (a JSON patch is an "
+                               "array of operations)");
+        json_object_put(patch);
+        return;
+    }
     bool scale = strcmp(r->t.sub, "scale") == 0;
     struct json_object *base = scale ? scale_of(r->t.rt, old) : json_object_get(old);
     struct json_object *patched = NULL;
@@ -1095,18 +1113,23 @@ static int check_delete_options(struct api_req *r, struct json_object *obj,
     const char *uid = ju_str(pre, "uid");
     const char *prv = ju_str(pre, "resourceVersion");
     int rc = 0;
-    if (uid && strcmp(uid, api_meta_str(obj, "uid") ? api_meta_str(obj, "uid") : "") != 0) {
+    const char *have_uid = api_meta_str(obj, "uid");
+    if (uid && strcmp(uid, have_uid ? have_uid : "") != 0) {
         api_respond_status(r, 409, "Conflict", r->t.name, r->t.rt->resource,
-                           "Precondition failed: UID in precondition: %s, UID "
-                           "in object meta: %s",
-                           uid, api_meta_str(obj, "uid"));
+                           "Operation cannot be fulfilled on %s \"%s\": the "
+                           "UID in the precondition (%s) does not match the "
+                           "UID in record (%s). The object might have been "
+                           "deleted and then recreated",
+                           r->t.rt->kind, r->t.name, uid,
+                           have_uid ? have_uid : "");
         rc = -1;
     } else if (prv && strtoll(prv, NULL, 10) != rev) {
         api_respond_status(r, 409, "Conflict", r->t.name, r->t.rt->resource,
-                           "Precondition failed: ResourceVersion in "
-                           "precondition: %s, ResourceVersion in object meta: "
-                           "%lld",
-                           prv, (long long)rev);
+                           "Operation cannot be fulfilled on %s \"%s\": the "
+                           "ResourceVersion in the precondition (%s) does "
+                           "not match the ResourceVersion in record (%lld). "
+                           "The object might have been modified",
+                           r->t.rt->kind, r->t.name, prv, (long long)rev);
         rc = -1;
     }
     json_object_put(opts);

@@ -489,7 +489,8 @@ def crud_suite(k):
              rnames(raw(lst, *args, label_selector=sel + ",group=odd",
                         field_selector="metadata.name=" + nm("c"))), [])
     expect_error("%s: unknown field selector" % what, 400, "BadRequest",
-                 r'field label not supported: no\.such',
+                 r'(field label not supported: no\.such|"no\.such" is not a '
+                 r'known field selector)',
                  lst, *args, field_selector="no.such=x")
     expect_error("%s: malformed label selector" % what, 400, "BadRequest",
                  r"", lst, *args, label_selector="idx in (1")
@@ -1097,17 +1098,21 @@ with section("finalizers and preconditions"):
         {"op": "add", "path": "/data/b", "value": "2"}])
     expect_error("delete with a stale resourceVersion precondition", 409,
                  "Conflict",
-                 r'^Precondition failed: ResourceVersion in precondition: '
-                 r'%s, ResourceVersion in object meta: %s$'
+                 r'^Operation cannot be fulfilled on ConfigMap "pre": the '
+                 r'ResourceVersion in the precondition \(%s\) does not match '
+                 r'the ResourceVersion in record \(%s\)\. The object might '
+                 r'have been modified$'
                  % (old_rv, c2.metadata.resource_version),
                  core.delete_namespaced_config_map, "pre", ns,
                  body=client.V1DeleteOptions(preconditions=client.
                                              V1Preconditions(
                                                  resource_version=old_rv)))
     expect_error("delete with a wrong uid precondition", 409, "Conflict",
-                 r'^Precondition failed: UID in precondition: '
-                 r'00000000-0000-0000-0000-000000000000, UID in object meta: '
-                 + c.metadata.uid + "$",
+                 r'^Operation cannot be fulfilled on ConfigMap "pre": the UID '
+                 r'in the precondition \(00000000-0000-0000-0000-000000000000\)'
+                 r' does not match the UID in record \(' + c.metadata.uid +
+                 r'\)\. The object might have been deleted and then '
+                 r'recreated$',
                  core.delete_namespaced_config_map, "pre", ns,
                  body=client.V1DeleteOptions(preconditions=client.
                                              V1Preconditions(
