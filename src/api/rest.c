@@ -1366,29 +1366,45 @@ void api_handle_resource(struct api_req *r)
             method_not_allowed(r);
             return;
         }
+        /* A PUT body is read and checked against the URL before the
+         * object is looked up, as Kubernetes does. */
+        struct json_object *body = NULL;
+        if (put) {
+            body = parse_body(r);
+            if (!body)
+                return;
+            const char *bname = ju_str(ju_obj(body, "metadata"), "name");
+            if (!t->sub[0] && bname && bname[0] &&
+                strcmp(bname, t->name) != 0) {
+                api_respond_status(r, 400, "BadRequest", NULL, NULL,
+                                   "the name of the object (%s) does not "
+                                   "match the name on the URL (%s)",
+                                   bname, t->name);
+                json_object_put(body);
+                return;
+            }
+        }
         struct json_object *old;
         int64_t rev;
         int rc = load_object(r, &old, &rev);
         if (rc) {
             api_respond_store_error(r, rc, t->name);
+            json_object_put(body);
             return;
         }
         if (!put) {
             handle_patch(r, old, rev);
         } else {
-            struct json_object *body = parse_body(r);
-            if (body) {
-                char av[64];
-                if (strcmp(t->sub, "scale") == 0)
-                    scale_update(r, body, old, rev);
-                else if (check_type_meta(r, body, t->rt->kind,
-                                         resource_api_version(t->rt, av,
-                                                              sizeof(av))) == 0)
-                    do_update(r, body, old, rev,
-                              t->sub[0] ? UPDATE_STATUS : UPDATE_MAIN);
-                json_object_put(body);
-            }
+            char av[64];
+            if (strcmp(t->sub, "scale") == 0)
+                scale_update(r, body, old, rev);
+            else if (check_type_meta(r, body, t->rt->kind,
+                                     resource_api_version(t->rt, av,
+                                                          sizeof(av))) == 0)
+                do_update(r, body, old, rev,
+                          t->sub[0] ? UPDATE_STATUS : UPDATE_MAIN);
         }
+        json_object_put(body);
         json_object_put(old);
         return;
     }

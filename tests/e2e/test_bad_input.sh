@@ -467,7 +467,7 @@ put_name_mismatch_missing() {
         '^the name of the object \(other\) does not match the name on the URL \(nosuch\)$' \
         PUT "$CM/nosuch" -H "$JSON" -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"other"}}'
 }
-known_bug put-name-mismatch-checked-after-lookup put_name_mismatch_missing
+put_name_mismatch_missing
 
 cm_field_selector() {
     bad "fieldSelector configmaps spec.nodeName" 400 BadRequest \
