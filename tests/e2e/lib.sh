@@ -21,9 +21,43 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
+# Checks wrapped in `known_bug ID CHECK...` state what Kubernetes answers
+# where kedge still differs: they print XFAIL instead of failing
+# (E2E_STRICT=1 makes them fail), and one that starts passing fails the
+# test (XPASS), so the marker goes with the fix.
+XFAIL_MODE=0
+XFAIL_HIT=0
+XFAILS=0
+
+# fail: lib.sh's fail, except inside known_bug, where it only takes note.
 fail() {
+    if [ "$XFAIL_MODE" = 1 ]; then
+        echo "  (known bug) $*" >&2
+        XFAIL_HIT=1
+        return 0
+    fi
     echo "FAIL: $*" >&2
     FAILS=$((FAILS + 1))
+}
+
+# known_bug ID CHECK...: runs a check that is expected to fail for now.
+known_bug() {
+    local id=$1
+    shift
+    if [ "${E2E_STRICT:-}" = 1 ]; then
+        "$@"
+        return 0
+    fi
+    XFAIL_MODE=1
+    XFAIL_HIT=0
+    "$@"
+    XFAIL_MODE=0
+    if [ "$XFAIL_HIT" = 1 ]; then
+        echo "XFAIL ($id)" >&2
+        XFAILS=$((XFAILS + 1))
+    else
+        fail "XPASS ($id): this known bug is fixed; remove its known_bug marker"
+    fi
 }
 
 # start_cloud DATA_DIR [extra flags...]: starts kedge cloud, waits for its
@@ -101,6 +135,9 @@ api() {
 }
 
 e2e_finish() {
+    if [ "$XFAILS" -ne 0 ]; then
+        echo "$(basename "$0"): $XFAILS known bug(s) still open (XFAIL above)" >&2
+    fi
     if [ "$FAILS" -ne 0 ]; then
         echo "$(basename "$0"): $FAILS failure(s)" >&2
         exit 1

@@ -17,41 +17,6 @@ MERGE='Content-Type: application/merge-patch+json'
 JSONPATCH='Content-Type: application/json-patch+json'
 SMP='Content-Type: application/strategic-merge-patch+json'
 
-XFAIL_MODE=0
-XFAIL_HIT=0
-XFAILS=0
-
-# fail: lib.sh's fail, except inside known_bug, where it only takes note.
-fail() {
-    if [ "$XFAIL_MODE" = 1 ]; then
-        echo "  (known bug) $*" >&2
-        XFAIL_HIT=1
-        return 0
-    fi
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-
-# known_bug ID CHECK...: runs a check that is expected to fail for now.
-known_bug() {
-    local id=$1
-    shift
-    if [ "${E2E_STRICT:-}" = 1 ]; then
-        "$@"
-        return 0
-    fi
-    XFAIL_MODE=1
-    XFAIL_HIT=0
-    "$@"
-    XFAIL_MODE=0
-    if [ "$XFAIL_HIT" = 1 ]; then
-        echo "XFAIL ($id)" >&2
-        XFAILS=$((XFAILS + 1))
-    else
-        fail "XPASS ($id): this known bug is fixed; remove its known_bug marker"
-    fi
-}
-
 # req METHOD PATH [curl args...]: an authenticated request; sets CODE (the
 # HTTP status, 000 if there was no answer) and BODY.
 req() {
@@ -583,7 +548,4 @@ healthy "after 20 clients hung up in the middle of a response"
 out=$(kubectl get cm large -o jsonpath='{.metadata.name}' 2>&1) || true
 expect_eq "the large configmap is still served" "$out" "large"
 
-if [ "$XFAILS" -ne 0 ]; then
-    echo "$(basename "$0"): $XFAILS known bug(s) still open (XFAIL above)" >&2
-fi
 e2e_finish

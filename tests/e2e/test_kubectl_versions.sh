@@ -13,41 +13,6 @@
 M=$(dirname "$0")/manifests
 VERSIONS=${KUBECTL_VERSIONS:-1.27 1.32 1.33}
 
-XFAIL_MODE=0
-XFAIL_HIT=0
-XFAILS=0
-
-# fail: lib.sh's fail, except inside known_bug, where it only takes note.
-fail() {
-    if [ "$XFAIL_MODE" = 1 ]; then
-        echo "  (known bug) $*" >&2
-        XFAIL_HIT=1
-        return 0
-    fi
-    echo "FAIL: $*" >&2
-    FAILS=$((FAILS + 1))
-}
-
-# known_bug ID CHECK...: runs a check that is expected to fail for now.
-known_bug() {
-    local id=$1
-    shift
-    if [ "${E2E_STRICT:-}" = 1 ]; then
-        "$@"
-        return 0
-    fi
-    XFAIL_MODE=1
-    XFAIL_HIT=0
-    "$@"
-    XFAIL_MODE=0
-    if [ "$XFAIL_HIT" = 1 ]; then
-        echo "XFAIL ($id)" >&2
-        XFAILS=$((XFAILS + 1))
-    else
-        fail "XPASS ($id): this known bug is fixed; remove its known_bug marker"
-    fi
-}
-
 # k ARGS...: the kubectl release under test; sets OUT (stdout and stderr)
 # and RC.
 k() {
@@ -208,7 +173,4 @@ print(d["metadata"]["namespace"], d["spec"]["replicas"], d["spec"]["template"]["
     expect_eq "kubectl $V: namespace content gone" "$RC:$OUT" "0:"
 done
 
-if [ "$XFAILS" -ne 0 ]; then
-    echo "$(basename "$0"): $XFAILS known bug(s) still open (XFAIL above)" >&2
-fi
 e2e_finish
