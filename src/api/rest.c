@@ -847,7 +847,6 @@ static struct json_object *scale_of(const struct resource_type *rt,
         label_selector_free(sel);
     }
     json_object_object_add(s, "status", st);
-    (void)rt;
     return s;
 }
 
@@ -886,9 +885,6 @@ static void scale_update(struct api_req *r, struct json_object *scale,
     json_object_object_del(ju_obj(obj, "metadata"), "resourceVersion");
     ju_set_int(ju_obj_ensure(obj, "spec"), "replicas",
                rep ? json_object_get_int64(rep) : 0);
-    /* Respond with the Scale, not the object. */
-    struct json_object *saved_table = NULL;
-    (void)saved_table;
     char key[API_KEY_MAX];
     api_object_key(r->t.rt, r->t.ns, r->t.name, key, sizeof(key));
     if (!json_equal(obj, old) && !r->dry_run) {
