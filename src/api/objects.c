@@ -86,8 +86,11 @@ static const char *json_unsupported(struct json_object *v, int depth)
     }
 }
 
-struct json_object *api_parse_json(const char *data, size_t len, char *err,
-                                   size_t errlen)
+/* Parses JSON; `strict` (request bodies) also refuses what RFC 8259 and
+ * Kubernetes refuse but json-c would take. Stored values were checked on
+ * their way in and skip that work. */
+static struct json_object *parse_json(const char *data, size_t len,
+                                      char *err, size_t errlen, bool strict)
 {
     struct json_tokener *tok = json_tokener_new_ex(256);
     if (!tok) {
@@ -96,9 +99,10 @@ struct json_object *api_parse_json(const char *data, size_t len, char *err,
     }
     /* Strict RFC 8259: no trailing commas, single quotes, NaN, leading
      * zeros; strings must be UTF-8. */
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                    JSON_TOKENER_ALLOW_TRAILING_CHARS |
-                                    JSON_TOKENER_VALIDATE_UTF8);
+    if (strict)
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                        JSON_TOKENER_ALLOW_TRAILING_CHARS |
+                                        JSON_TOKENER_VALIDATE_UTF8);
     struct json_object *obj =
         json_tokener_parse_ex(tok, data, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -128,7 +132,7 @@ struct json_object *api_parse_json(const char *data, size_t len, char *err,
         }
     }
     json_tokener_free(tok);
-    const char *bad = obj ? json_unsupported(obj, 0) : NULL;
+    const char *bad = obj && strict ? json_unsupported(obj, 0) : NULL;
     if (bad) {
         snprintf(err, errlen, "%s", bad);
         json_object_put(obj);
@@ -194,10 +198,16 @@ const char *api_json(struct json_object *obj, size_t *len)
         obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 }
 
+struct json_object *api_parse_json(const char *data, size_t len, char *err,
+                                   size_t errlen)
+{
+    return parse_json(data, len, err, errlen, true);
+}
+
 struct json_object *api_decode(const struct resource_type *rt, const char *data,
                                size_t len, char *err, size_t errlen)
 {
-    struct json_object *obj = api_parse_json(data, len, err, errlen);
+    struct json_object *obj = parse_json(data, len, err, errlen, false);
     if (obj && rt->from_storage)
         rt->from_storage(obj);
     return obj;
