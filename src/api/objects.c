@@ -86,12 +86,53 @@ static const char *json_unsupported(struct json_object *v, int depth)
     }
 }
 
+/*
+ * A scan of the raw text for what json-c takes inside strings but JSON
+ * does not: raw control characters. It also refuses the escape \u0000,
+ * which json-c would cut object keys short at. Returns a message or NULL.
+ */
+static const char *json_bad_string_bytes(const char *data, size_t len,
+                                         size_t *at)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        if (!in_string) {
+            if (ch == '"')
+                in_string = true;
+            continue;
+        }
+        if (ch == '"') {
+            in_string = false;
+        } else if (ch < 0x20) {
+            *at = i;
+            return "invalid character in string literal (control characters "
+                   "must be escaped)";
+        } else if (ch == '\\' && i + 1 < len) {
+            if (data[i + 1] == 'u' && i + 5 < len &&
+                memcmp(data + i + 2, "0000", 4) == 0) {
+                *at = i;
+                return "strings must not contain NUL characters";
+            }
+            i++; /* the escaped character */
+        }
+    }
+    return NULL;
+}
+
 /* Parses JSON; `strict` (request bodies) also refuses what RFC 8259 and
  * Kubernetes refuse but json-c would take. Stored values were checked on
  * their way in and skip that work. */
 static struct json_object *parse_json(const char *data, size_t len,
                                       char *err, size_t errlen, bool strict)
 {
+    size_t at = 0;
+    const char *bad_bytes = strict ? json_bad_string_bytes(data, len, &at)
+                                   : NULL;
+    if (bad_bytes) {
+        snprintf(err, errlen, "%s at offset %zu", bad_bytes, at);
+        return NULL;
+    }
     struct json_tokener *tok = json_tokener_new_ex(256);
     if (!tok) {
         snprintf(err, errlen, "out of memory");

@@ -506,7 +506,7 @@ nul_in_keys() {
         api DELETE "$CM/nulkey" -o /dev/null 2>&1 || true
     done
 }
-known_bug nul-in-object-keys-truncated nul_in_keys
+nul_in_keys
 
 # A raw control character (here a TAB) inside a JSON string is not JSON;
 # Go answers "invalid character '\t' in string literal".
@@ -515,7 +515,7 @@ control_chars() {
         POST "$CM" -H "$JSON" -d $'{"metadata":{"name":"tab"},"data":{"a":"x\ty"}}'
     api DELETE "$CM/tab" -o /dev/null 2>&1 || true
 }
-known_bug json-control-characters-in-strings control_chars
+control_chars
 
 # --- Clients that hang up in the middle of a response ---------------------
 # (kubectl interrupted during a large get). This used to stop the cloud
