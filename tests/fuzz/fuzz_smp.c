@@ -12,23 +12,14 @@
 #include "api/smp.h"
 #include "util/errors.h"
 
+#include "fuzz_json.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_MAX_INPUT_BYTES (256 * 1024)
-
-/* Aborts (a finding) when a contract does not hold. */
-#define REQUIRE(cond)                                                          \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: contract broken: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                          \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
 
 static const char *const kinds[][2] = {
     {"", "Pod"},
@@ -41,39 +32,8 @@ static const char *const kinds[][2] = {
     {"batch", "Job"},
 };
 
-/* Parses len bytes of JSON; returns 0 with *v set (NULL is null) or -1. */
-static int parse(const uint8_t *data, size_t len, struct json_object **v)
-{
-    struct json_tokener *tok = json_tokener_new_ex(SMP_MAX_DEPTH + 16);
-    char *text = malloc(len + 1);
-    int rc = -1;
+#define DEPTH (SMP_MAX_DEPTH + 16)
 
-    *v = NULL;
-    if (!tok || !text)
-        goto out;
-    memcpy(text, data, len);
-    text[len] = '\0';
-    *v = json_tokener_parse_ex(tok, text, (int)len + 1);
-    if (json_tokener_get_error(tok) == json_tokener_success)
-        rc = 0;
-    else
-        *v = NULL;
-out:
-    free(text);
-    if (tok)
-        json_tokener_free(tok);
-    return rc;
-}
-
-/* Compact text of v, caller frees. */
-static char *text_of(struct json_object *v)
-{
-    const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-    char *copy = strdup(s ? s : "");
-
-    REQUIRE(copy != NULL);
-    return copy;
-}
 
 static bool is_directive(const char *key)
 {
@@ -208,16 +168,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sep = memchr(rest, 0, n);
     if (!sep)
         return 0;
-    if (parse(rest, (size_t)(sep - rest), &a) != 0 ||
-        parse(sep + 1, n - (size_t)(sep - rest) - 1, &b) != 0)
+    if (fuzz_parse_json(rest, (size_t)(sep - rest), DEPTH, &a) != 0 ||
+        fuzz_parse_json(sep + 1, n - (size_t)(sep - rest) - 1, DEPTH, &b) != 0)
         goto out;
 
-    ta = text_of(a);
-    tb = text_of(b);
+    ta = fuzz_text_of(a);
+    tb = fuzz_text_of(b);
     check_apply(k[0], k[1], a, b);
     /* Inputs are never modified. */
-    ta2 = text_of(a);
-    tb2 = text_of(b);
+    ta2 = fuzz_text_of(a);
+    tb2 = fuzz_text_of(b);
     REQUIRE(strcmp(ta, ta2) == 0);
     REQUIRE(strcmp(tb, tb2) == 0);
     free(ta2);
