@@ -35,4 +35,25 @@ void apiserver_free(struct apiserver *api);
 /* The http_handler_fn for http_server_start (arg = the apiserver). */
 void apiserver_handle(void *arg, struct http_request *req);
 
+/*
+ * One request served in-process, through exactly the code HTTP requests
+ * take (routing, validation, defaults, metadata rules, admission), with
+ * the identity given here instead of a client certificate. This is how
+ * controllers and the scheduler write: no sockets, no TLS, no HTTP
+ * parsing. Watches are not available this way (use store_watch).
+ */
+struct apiserver_call {
+    const char *method;        /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *path;          /* "/api/v1/namespaces/x/pods?dryRun=All" */
+    const char *user;          /* identity, e.g. "system:kube-scheduler" */
+    const char *groups;        /* comma-joined groups, e.g. "system:masters" */
+    const char *content_type;  /* of the body; NULL = application/json */
+    const char *body;
+    size_t len;
+};
+/* Returns the HTTP status code; `out` (initialised by the caller) holds
+ * the answer's body (the object, a list or a Status). */
+int apiserver_call(struct apiserver *api, const struct apiserver_call *call,
+                   struct buf *out);
+
 #endif

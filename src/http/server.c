@@ -308,6 +308,13 @@ void http_respond(struct http_request *req, int status,
                   const char *body, size_t len)
 {
     struct http_conn *c = req->conn;
+    if (!c) {
+        req->local_status = status;
+        buf_reset(&req->local_body);
+        if (buf_append(&req->local_body, body, len) != 0)
+            req->local_status = 500;
+        return;
+    }
     char head[1024];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\n"
@@ -339,6 +346,8 @@ int http_stream_start(struct http_request *req, int status,
                       const char *content_type)
 {
     struct http_conn *c = req->conn;
+    if (!c)
+        return -ENOTSUP; /* in-process requests are answered whole */
     char head[512];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\n"

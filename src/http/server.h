@@ -47,6 +47,10 @@ struct http_request {
      * connection goes away before http_stream_end. */
     void (*on_close)(struct http_request *req, void *arg);
     void *close_arg;
+    /* In-process requests (conn == NULL, see apiserver_call): the answer
+     * is kept here instead of being sent. */
+    int local_status;
+    struct buf local_body;
 };
 
 typedef void (*http_handler_fn)(void *arg, struct http_request *req);
