@@ -1,5 +1,6 @@
 /* kedge: one binary, several roles; this file only dispatches. */
 #include "cloud/cloud.h"
+#include "join/join.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     {"cloud", cloud_main,
      "run the control plane (Kubernetes API server and storage)"},
+    {"token", token_main, "create, list and delete join tokens for edges"},
     {NULL, NULL, NULL},
 };
 
