@@ -187,7 +187,7 @@ static void handle_metrics(struct api_req *r)
                "# TYPE kedge_store_objects gauge\nkedge_store_objects %zu\n"
                "# HELP kedge_store_db_bytes Database size on disk.\n"
                "# TYPE kedge_store_db_bytes gauge\nkedge_store_db_bytes %lld\n",
-               store_watch_count(r->api->st),
+               api_watch_count(r->api),
                (long long)store_revision(r->api->st),
                store_count(r->api->st),
                (long long)store_db_bytes(r->api->st));

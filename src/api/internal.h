@@ -136,6 +136,8 @@ const char *api_json(struct json_object *obj, size_t *len);
 void api_handle_resource(struct api_req *r);
 void api_handle_watch(struct api_req *r);
 void api_watch_close_all(struct apiserver *api);
+/* Open watch streams of clients (in-process store watchers excluded). */
+int api_watch_count(const struct apiserver *api);
 bool api_wants_table(const struct http_request *req);
 /*
  * Tables, written straight into a buffer so a long list never holds more

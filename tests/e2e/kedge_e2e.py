@@ -141,7 +141,8 @@ class Cloud:
         self.starts += 1
         out_path = "%s.%d.out" % (self.data_dir, self.starts)
         argv = [KEDGE_BIN, "cloud", "--data-dir", self.data_dir,
-                "--secure-port", str(self.port), "--db-sync", "normal"]
+                "--secure-port", str(self.port), "--hub-port", "0",
+                "--db-sync", "normal"]
         argv += self.args
         with open(out_path, "wb") as out, open(self.log_path, "wb") as err:
             self.proc = spawn(argv, stdout=out, stderr=err,
