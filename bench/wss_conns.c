@@ -15,6 +15,7 @@
 #include "util/log.h"
 
 #include <ftw.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
     run_until(loop, &opened, 1);
     usleep(200000);
     long c0 = rss_kib(getpid()), s0 = rss_kib(child);
+    size_t h0 = mallinfo2().uordblks;
     /* Connect in batches to stay under the listen backlog. */
     for (int i = 0; i < n; i++) {
         if (wsclient_connect(loop, &cfg, &cl_ops, &wc[i], &wc[i]) != 0)
@@ -199,11 +201,15 @@ int main(int argc, char **argv)
     while (uv_now(loop) < settle)
         uv_run(loop, UV_RUN_NOWAIT), usleep(10000);
     long c1 = rss_kib(getpid()), s1 = rss_kib(child);
+    size_t h1 = mallinfo2().uordblks;
     int open_now = opened - 1;
     printf("wss idle connections: %d open (%d failed)\n", open_now, failed);
     if (open_now > 0) {
         printf("RESULT wss_client_bytes_per_conn %.0f\n",
                (double)(c1 - c0) * 1024 / open_now);
+        /* Live heap bytes, to tell allocations from allocator slack. */
+        printf("RESULT wss_client_heap_bytes_per_conn %.0f\n",
+               (double)(h1 - h0) / open_now);
         printf("RESULT wss_server_bytes_per_conn %.0f\n",
                (double)(s1 - s0) * 1024 / open_now);
     }
