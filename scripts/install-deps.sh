@@ -11,7 +11,7 @@ PKGS=(
     # fuzzing and sanitizers
     clang libclang-rt-14-dev
     # tests and demo
-    openssl curl sqlite3 python3-kubernetes python3-yaml procps iproute2
+    openssl curl sqlite3 python3-kubernetes python3-yaml python3-websocket procps iproute2
 )
 
 missing=()
