@@ -31,6 +31,10 @@ struct apiserver {
     uv_timer_t *ns_timer;        /* namespace termination (namespaces.c) */
     apiserver_authorize_fn authorize;
     void *authorize_arg;
+    struct {
+        void (*fn)(void *arg, struct buf *out);
+        void *arg;
+    } metric_sources[8];
 };
 
 /* A list of store keys (namespaces.c). */

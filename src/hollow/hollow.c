@@ -259,10 +259,18 @@ static void on_pod(struct hnode *n, struct json_object *pod)
     n->h->pods_running++;
 }
 
+/* Applies a revision; live changes are acknowledged at once. */
 static void advance(struct hnode *n, int64_t rev)
 {
     if (rev > n->rev)
         n->rev = rev;
+    if (!n->catching_up && n->open && n->rev > n->acked) {
+        char ack[64];
+        int len = snprintf(ack, sizeof(ack), "{\"type\":\"ack\",\"rev\":%lld}",
+                           (long long)n->rev);
+        wsclient_send(n->ws, false, ack, (size_t)len);
+        n->acked = n->rev;
+    }
 }
 
 static void on_message(void *arg, enum ws_opcode op, const void *data,
@@ -378,14 +386,6 @@ static void on_tick(uv_timer_t *t)
         h->last_ping_ms = now;
     for (int i = 0; i < h->next_connect; i++) {
         struct hnode *n = &h->nodes[i];
-        if (n->open && n->rev > n->acked) {
-            char ack[64];
-            int len = snprintf(ack, sizeof(ack),
-                               "{\"type\":\"ack\",\"rev\":%lld}",
-                               (long long)n->rev);
-            wsclient_send(n->ws, false, ack, (size_t)len);
-            n->acked = n->rev;
-        }
         if (n->open && ping)
             wsclient_ping(n->ws);
         if (!n->ws && n->reconnect_at && now >= n->reconnect_at)
