@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# Garbage collection (kubectl delete --cascade=background|foreground|orphan,
+# dangling owner references, also those left while the collector was not
+# running), the ServiceAccount controller and the Endpoints controller,
+# with the real kubectl against kedge cloud.
+source "$(dirname "$0")/lib.sh"
+
+# kubectl 1.32's `create configmap|namespace` send protobuf (a later
+# issue); objects are created from manifests instead.
+mkcm() { # NAME [NAMESPACE]
+    kubectl create -f - >/dev/null <<EOF2
+{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"$1","namespace":"${2:-default}"}}
+EOF2
+}
+mkdep() { # NAME OWNER-NAME OWNER-UID [FINALIZER] [NAMESPACE]
+    kubectl create -f - >/dev/null <<EOF2
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: $1
+  namespace: ${5:-default}
+  finalizers: [${4:+"$4"}]
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: $2, uid: "$3", blockOwnerDeletion: true}
+EOF2
+}
+mkns() {
+    kubectl create -f - >/dev/null <<EOF2
+{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"$1"}}
+EOF2
+}
+uid_of() { kubectl get cm "$1" -o jsonpath='{.metadata.uid}'; }
+gone() { ! kubectl get "$@" >/dev/null 2>&1; }
+has_jsonpath() { # WANT KUBECTL-GET-ARGS... (last: -o jsonpath=...)
+    local want=$1
+    shift
+    [ "$(kubectl get "$@" 2>/dev/null)" = "$want" ]
+}
+
+# ---- dangling owners left while no collector ran -------------------------
+
+start_cloud "$E2E_TMP/cloud" --disable-controllers
+mkcm early-owner
+mkdep early-dep early-owner "$(uid_of early-owner)"
+kubectl delete cm early-owner >/dev/null
+expect_eq "without controllers the dependent stays" \
+    "$(kubectl get cm early-dep -o name 2>&1)" "configmap/early-dep"
+stop_cloud
+start_cloud "$E2E_TMP/cloud"
+wait_until "a dependent left dangling while the collector was down is deleted at start" \
+    60 gone cm early-dep
+
+# ---- background (kubectl's default) --------------------------------------
+
+mkcm owner
+U=$(uid_of owner)
+mkdep dep1 owner "$U"
+mkdep dep2 owner "$U"
+out=$(kubectl delete cm owner)
+expect_eq "background delete answers" "$out" 'configmap "owner" deleted'
+expect_eq "the owner goes at once" "$(kubectl get cm owner -o name 2>&1)" \
+    'Error from server (NotFound): configmaps "owner" not found'
+wait_until "background: dependent 1 is collected" 60 gone cm dep1
+wait_until "background: dependent 2 is collected" 60 gone cm dep2
+
+# ---- foreground ------------------------------------------------------------
+
+mkcm fowner
+U=$(uid_of fowner)
+mkdep held fowner "$U" example.com/hold
+mkdep free fowner "$U"
+kubectl delete cm fowner --cascade=foreground --wait=false >/dev/null
+wait_until "foreground: the dependent without finalizers is deleted" 60 gone cm free
+marked() { [ -n "$(kubectl get cm "$1" -o jsonpath='{.metadata.deletionTimestamp}')" ]; }
+wait_until "foreground: the held dependent is marked for deletion" 60 marked held
+expect_eq "foreground: the held dependent keeps its own finalizer only" \
+    "$(kubectl get cm held -o jsonpath='{.metadata.finalizers}')" '["example.com/hold"]'
+# The owner waits, marked and holding the foregroundDeletion finalizer.
+out=$(kubectl get cm fowner -o jsonpath='{.metadata.finalizers}|{.metadata.deletionTimestamp}')
+expect_match "foreground: the owner waits for its dependents" "$out" \
+    '^\["foregroundDeletion"\]\|[0-9]{4}-[0-9]{2}-[0-9]{2}T'
+kubectl patch cm held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+wait_until "foreground: the released dependent goes" 60 gone cm held
+wait_until "foreground: then the owner goes" 60 gone cm fowner
+
+# ---- orphan ----------------------------------------------------------------
+
+mkcm oowner
+U=$(uid_of oowner)
+mkdep orphan1 oowner "$U"
+mkdep orphan2 oowner "$U"
+kubectl delete cm oowner --cascade=orphan --wait=false >/dev/null
+wait_until "orphan: the owner goes" 60 gone cm oowner
+for d in orphan1 orphan2; do
+    expect_eq "orphan: $d stays, without its owner reference" \
+        "$(kubectl get cm $d -o jsonpath='{.metadata.name}:{.metadata.ownerReferences}')" "$d:"
+done
+
+# ---- dangling references ---------------------------------------------------
+
+mkdep stray ghost 0b5e0a4c-0000-4000-8000-000000000001
+wait_until "a dependent of an owner that never existed is collected" 60 gone cm stray
+mkcm alive
+kubectl create -f - >/dev/null <<EOF2
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: two-owners
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: alive, uid: "$(uid_of alive)"}
+  - {apiVersion: v1, kind: ConfigMap, name: ghost, uid: 0b5e0a4c-0000-4000-8000-000000000002}
+EOF2
+wait_until "a dangling reference is dropped while another owner lives" 60 \
+    has_jsonpath alive cm two-owners -o jsonpath='{.metadata.ownerReferences[*].name}'
+# A reference naming a live uid under another name is dangling too.
+mkdep misnamed not-alive "$(uid_of alive)"
+wait_until "a reference whose uid belongs to another name is dangling" 60 gone cm misnamed
+expect_eq "the live owner is untouched" "$(kubectl get cm alive -o name)" "configmap/alive"
+
+# ---- DeleteOptions validation ----------------------------------------------
+
+out=$(api DELETE "/api/v1/namespaces/default/configmaps/alive?propagationPolicy=Sideways" -w '\n%{http_code}')
+expect_match "unknown propagationPolicy is 422" "$out" '^422$'
+expect_match "unknown propagationPolicy message" "$out" \
+    'DeleteOptions.meta.k8s.io \\"\\" is invalid: propagationPolicy: Unsupported value: \\"Sideways\\": supported values: \\"Foreground\\", \\"Background\\", \\"Orphan\\", \\"nil\\"'
+out=$(api DELETE /api/v1/namespaces/default/configmaps/alive -H 'Content-Type: application/json' \
+    -d '{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Orphan","orphanDependents":true}' -w '\n%{http_code}')
+expect_match "policy and orphanDependents together is 422" "$out" '^422$'
+expect_match "policy and orphanDependents message" "$out" \
+    'propagationPolicy: Invalid value: \\"Orphan\\": orphanDependents and deletionPropagation cannot be both set'
+out=$(api DELETE "/api/v1/namespaces/default/configmaps/alive?orphanDependents=maybe" -w '\n%{http_code}')
+expect_match "unreadable orphanDependents is 400" "$out" '^400$'
+expect_eq "refused deletes leave the object" "$(kubectl get cm alive -o name)" "configmap/alive"
+# The deprecated orphanDependents=true orphans.
+mkdep dep-of-alive alive "$(uid_of alive)"
+api DELETE "/api/v1/namespaces/default/configmaps/alive?orphanDependents=true" >/dev/null
+wait_until "orphanDependents=true: the owner goes" 60 gone cm alive
+expect_eq "orphanDependents=true: the dependent stays, released" \
+    "$(kubectl get cm dep-of-alive -o jsonpath='{.metadata.name}:{.metadata.ownerReferences}')" "dep-of-alive:"
+
+# ---- ServiceAccount controller ---------------------------------------------
+
+mkns team
+wait_until "a new namespace gets the default service account" 60 \
+    kubectl get sa default -n team
+kubectl delete sa default -n team >/dev/null
+wait_until "a deleted default service account is recreated" 60 \
+    kubectl get sa default -n team
+for ns in default kube-system kube-public kube-node-lease; do
+    expect_eq "built-in namespace $ns has its default account" \
+        "$(kubectl get sa default -n $ns -o name)" "serviceaccount/default"
+done
+
+# ---- namespace deletion with owners and dependents inside -----------------
+
+mkcm nsowner team
+mkdep nsdep nsowner "$(kubectl get cm nsowner -n team -o jsonpath='{.metadata.uid}')" "" team
+mkdep nsheld nsowner "$(kubectl get cm nsowner -n team -o jsonpath='{.metadata.uid}')" "" team
+kubectl delete cm nsowner -n team --cascade=foreground --wait=false >/dev/null
+kubectl delete ns team --wait=false >/dev/null
+wait_until "a deleted namespace empties and goes" 60 gone ns team
+expect_eq "nothing is left in the deleted namespace" \
+    "$(kubectl get cm,sa -n team -o name 2>/dev/null)" ""
+
+# ---- Endpoints controller --------------------------------------------------
+
+kubectl create -f - >/dev/null <<'EOF2'
+apiVersion: v1
+kind: Service
+metadata: {name: web, labels: {tier: front}}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, labels: {app: web}}
+spec:
+  nodeName: node-a
+  containers:
+  - name: c
+    image: nginx
+    ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-2, labels: {app: web}}
+spec:
+  nodeName: node-b
+  containers:
+  - name: c
+    image: nginx
+    ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: manual}
+spec:
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: manual}
+subsets:
+- addresses: [{ip: 192.0.2.10}]
+  ports: [{port: 5432}]
+EOF2
+podstatus() { # POD IP READY
+    kubectl patch pod "$1" --subresource=status --type=merge -p \
+        "{\"status\":{\"podIP\":\"$2\",\"podIPs\":[{\"ip\":\"$2\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"$3\"}]}}" >/dev/null
+}
+wait_until "a service with a selector gets its Endpoints" 60 kubectl get endpoints web
+podstatus web-1 10.9.0.5 True
+podstatus web-2 10.9.0.4 False
+EP='{.subsets[*].addresses[*].ip}|{.subsets[*].notReadyAddresses[*].ip}|{.subsets[*].ports[*].name}:{.subsets[*].ports[*].port}'
+wait_until "ready pods are addresses, others notReadyAddresses" 60 \
+    has_jsonpath "10.9.0.5|10.9.0.4|http:8080" endpoints web -o "jsonpath=$EP"
+out=$(kubectl get endpoints web -o jsonpath='{.subsets[0].addresses[0].nodeName} {.subsets[0].addresses[0].targetRef.kind}/{.subsets[0].addresses[0].targetRef.name} {.metadata.labels.tier}')
+expect_eq "addresses name their node and pod; labels come from the service" "$out" "node-a Pod/web-1 front"
+out=$(kubectl get endpoints web -o jsonpath='{.metadata.annotations}')
+expect_match "Endpoints carry the last change trigger time" "$out" 'endpoints.kubernetes.io/last-change-trigger-time'
+podstatus web-2 10.9.0.4 True
+wait_until "a pod turning ready moves to addresses (sorted by IP)" 60 \
+    has_jsonpath "10.9.0.4 10.9.0.5||http:8080" endpoints web -o "jsonpath=$EP"
+out=$(kubectl get endpoints web --no-headers)
+expect_match "kubectl get endpoints lists ip:port" "$out" '^web +10\.9\.0\.4:8080,10\.9\.0\.5:8080 '
+kubectl label pod web-1 app=other --overwrite >/dev/null
+wait_until "a pod whose labels stop matching leaves the Endpoints" 60 \
+    has_jsonpath "10.9.0.4||http:8080" endpoints web -o "jsonpath=$EP"
+kubectl delete endpoints web >/dev/null
+wait_until "deleted Endpoints of a selecting service come back" 60 \
+    has_jsonpath "10.9.0.4||http:8080" endpoints web -o "jsonpath=$EP"
+expect_eq "Endpoints of a service without selector are left alone" \
+    "$(kubectl get endpoints manual -o jsonpath='{.subsets[*].addresses[*].ip}')" "192.0.2.10"
+kubectl delete svc web >/dev/null
+wait_until "deleting the service deletes its Endpoints" 60 gone endpoints web
+expect_match "the API server's own endpoints stay" \
+    "$(kubectl get endpoints kubernetes --no-headers)" '^kubernetes +127\.0\.0\.1:'
+
+e2e_finish
