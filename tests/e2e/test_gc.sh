@@ -83,6 +83,22 @@ kubectl patch cm held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/n
 wait_until "foreground: the released dependent goes" 60 gone cm held
 wait_until "foreground: then the owner goes" 60 gone cm fowner
 
+# A chain: a dependent that has dependents of its own is deleted in
+# Foreground too, so the top owner waits for the whole chain.
+mkcm top
+mkdep mid top "$(uid_of top)"
+mkdep leaf mid "$(uid_of mid)" example.com/hold
+kubectl delete cm top --cascade=foreground --wait=false >/dev/null
+wait_until "foreground chain: the leaf is marked for deletion" 60 marked leaf
+wait_until "foreground chain: the middle waits in Foreground" 60 \
+    has_jsonpath '["foregroundDeletion"]' cm mid -o jsonpath='{.metadata.finalizers}'
+expect_eq "foreground chain: the top still waits" \
+    "$(kubectl get cm top -o jsonpath='{.metadata.finalizers}')" '["foregroundDeletion"]'
+kubectl patch cm leaf --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+wait_until "foreground chain: the leaf goes" 60 gone cm leaf
+wait_until "foreground chain: then the middle" 60 gone cm mid
+wait_until "foreground chain: then the top" 60 gone cm top
+
 # ---- orphan ----------------------------------------------------------------
 
 mkcm oowner
@@ -137,6 +153,18 @@ api DELETE "/api/v1/namespaces/default/configmaps/alive?orphanDependents=true" >
 wait_until "orphanDependents=true: the owner goes" 60 gone cm alive
 expect_eq "orphanDependents=true: the dependent stays, released" \
     "$(kubectl get cm dep-of-alive -o jsonpath='{.metadata.name}:{.metadata.ownerReferences}')" "dep-of-alive:"
+
+# deletecollection takes the same options.
+out=$(api DELETE "/api/v1/namespaces/default/configmaps?propagationPolicy=Sideways" -w '\n%{http_code}')
+expect_match "deletecollection: unknown propagationPolicy is 422" "$out" '^422$'
+kubectl create -f - >/dev/null <<'EOF2'
+{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"batch-owner","labels":{"batch":"1"}}}
+EOF2
+mkdep batch-dep batch-owner "$(uid_of batch-owner)"
+api DELETE "/api/v1/namespaces/default/configmaps?labelSelector=batch%3D1&propagationPolicy=Orphan" >/dev/null
+wait_until "deletecollection with Orphan: the owner goes" 60 gone cm batch-owner
+expect_eq "deletecollection with Orphan: the dependent stays, released" \
+    "$(kubectl get cm batch-dep -o jsonpath='{.metadata.name}:{.metadata.ownerReferences}')" "batch-dep:"
 
 # ---- ServiceAccount controller ---------------------------------------------
 
