@@ -186,7 +186,9 @@ static void collect(struct ctrl *c, const struct resource_type *rt,
     ju_set_str(opts, "kind", "DeleteOptions");
     ju_set_str(opts, "apiVersion", "v1");
     ju_set_str(opts, "propagationPolicy", policy);
-    ju_set_str(ju_obj_ensure(opts, "preconditions"), "uid", ju_str(md, "uid"));
+    const char *uid = ju_str(md, "uid");
+    if (uid)
+        ju_set_str(ju_obj_ensure(opts, "preconditions"), "uid", uid);
     int code = ctrl_call(c, "DELETE", path, NULL, opts, &ans);
     json_object_put(opts);
     if (code < 300 || code == 404 || code == 409) {
