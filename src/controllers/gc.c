@@ -290,6 +290,7 @@ struct walk {
     struct ctrl *c;
     const char *uid;  /* the owner's */
     int failed;       /* writes that failed */
+    int conflicts;    /* writes that lost a race: look again now */
     int blocking;     /* dependents with blockOwnerDeletion left */
 };
 
@@ -310,7 +311,9 @@ static int release_one(void *arg, const struct resource_type *rt,
             json_object_array_add(keep, json_clone(ref));
     }
     int code = patch_owner_refs(w->c, rt, dep, keep);
-    if (code >= 300 && code != 404)
+    if (code == 409)
+        w->conflicts++;
+    else if (code >= 300 && code != 404)
         w->failed++;
     return 0;
 }
@@ -387,6 +390,10 @@ static void orphan_dependents(struct ctrl *c, const struct resource_type *rt,
                     "the garbage collector cannot release %d dependents",
                     w.failed);
         ctrl_enqueue_after(c, key, GC_RETRY_MS);
+        return;
+    }
+    if (w.conflicts) {
+        ctrl_enqueue(c, key);
         return;
     }
     remove_finalizer(c, rt, key, owner, GC_FINALIZER_ORPHAN);
