@@ -223,6 +223,22 @@ spec:
 ---
 apiVersion: v1
 kind: Service
+metadata: {name: multi}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: metrics, port: 9090, targetPort: 9100}
+  - {name: http, port: 80, targetPort: http}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hl}
+spec:
+  clusterIP: None
+  selector: {app: web}
+---
+apiVersion: v1
+kind: Service
 metadata: {name: manual}
 spec:
   ports: [{port: 5432}]
@@ -253,6 +269,12 @@ wait_until "a pod turning ready moves to addresses (sorted by IP)" 60 \
     has_jsonpath "10.9.0.4 10.9.0.5||http:8080" endpoints web -o "jsonpath=$EP"
 out=$(kubectl get endpoints web --no-headers)
 expect_match "kubectl get endpoints lists ip:port" "$out" '^web +10\.9\.0\.4:8080,10\.9\.0\.5:8080 '
+wait_until "ports offered by the same pods share one subset" 60 \
+    has_jsonpath "10.9.0.4 10.9.0.5||http metrics:8080 9100" endpoints multi -o "jsonpath=$EP"
+wait_until "a headless service without ports lists its pods" 60 \
+    has_jsonpath "10.9.0.4 10.9.0.5||:" endpoints hl -o "jsonpath=$EP"
+expect_eq "Endpoints of a headless service carry the headless label" \
+    "$(kubectl get endpoints hl -o jsonpath='{.metadata.labels}')" '{"service.kubernetes.io/headless":""}'
 kubectl label pod web-1 app=other --overwrite >/dev/null
 wait_until "a pod whose labels stop matching leaves the Endpoints" 60 \
     has_jsonpath "10.9.0.4||http:8080" endpoints web -o "jsonpath=$EP"
