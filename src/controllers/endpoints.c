@@ -30,6 +30,9 @@
 #define EP_RETRY_MS 5000
 #define EP_TRIGGER_ANNOTATION "endpoints.kubernetes.io/last-change-trigger-time"
 #define EP_HEADLESS_LABEL "service.kubernetes.io/headless"
+#define EP_OVER_CAPACITY_ANNOTATION "endpoints.kubernetes.io/over-capacity"
+/* Most addresses one Endpoints object lists, as in Kubernetes. */
+#define EP_MAX_ADDRESSES 1000
 
 /* One Service with a selector. */
 struct svc_entry {
@@ -533,6 +536,55 @@ out:
     return subsets;
 }
 
+/*
+ * Cuts subsets down to EP_MAX_ADDRESSES addresses as Kubernetes does:
+ * not-ready addresses go first; if the ready ones alone are too many, all
+ * not-ready ones go and the ready ones are cut. Each subset keeps its
+ * share (rounded up), the last one what is left. Subsets left with no
+ * address at all are dropped (the API refuses them). Returns whether
+ * anything was cut.
+ */
+static bool truncate_subsets(struct json_object *subsets)
+{
+    size_t ready = 0, not_ready = 0, n = json_object_array_length(subsets);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ss = json_object_array_get_idx(subsets, i);
+        ready += ju_len(ju_arr(ss, "addresses"));
+        not_ready += ju_len(ju_arr(ss, "notReadyAddresses"));
+    }
+    if (ready + not_ready <= EP_MAX_ADDRESSES)
+        return false;
+    bool cut_ready = ready > EP_MAX_ADDRESSES;
+    size_t max = cut_ready ? EP_MAX_ADDRESSES : EP_MAX_ADDRESSES - ready;
+    size_t total = cut_ready ? ready : not_ready;
+    const char *field = cut_ready ? "addresses" : "notReadyAddresses";
+    size_t room = max;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *ss = json_object_array_get_idx(subsets, i);
+        struct json_object *arr = ju_arr(ss, field);
+        size_t have = ju_len(arr);
+        size_t take = i == n - 1 ? room : (have * max + total - 1) / total;
+        if (take > have)
+            take = have;
+        if (take > room)
+            take = room;
+        if (take < have)
+            json_object_array_del_idx(arr, take, have - take);
+        if (take == 0)
+            json_object_object_del(ss, field);
+        if (cut_ready)
+            json_object_object_del(ss, "notReadyAddresses");
+        room -= take;
+    }
+    for (size_t i = n; i-- > 0;) {
+        struct json_object *ss = json_object_array_get_idx(subsets, i);
+        if (!ju_len(ju_arr(ss, "addresses")) &&
+            !ju_len(ju_arr(ss, "notReadyAddresses")))
+            json_object_array_del_idx(subsets, i, 1);
+    }
+    return true;
+}
+
 /* ---- sync ------------------------------------------------------------- */
 
 static void calc_free(struct ep_calc *k)
@@ -581,7 +633,8 @@ static bool same_or_empty(struct json_object *a, struct json_object *b)
 static void write_endpoints(struct ctrl *c, const char *key, const char *ns,
                             const char *name, struct json_object *cur,
                             struct json_object *subsets,
-                            struct json_object *labels, const char *trigger)
+                            struct json_object *labels, const char *trigger,
+                            bool truncated)
 {
     const struct resource_type *rt = ctrl_rt("", "endpoints");
     struct json_object *ep = cur ? json_clone(cur) : json_object_new_object();
@@ -596,6 +649,10 @@ static void write_endpoints(struct ctrl *c, const char *key, const char *ns,
         ju_set_str(ann, EP_TRIGGER_ANNOTATION, trigger);
     else
         json_object_object_del(ann, EP_TRIGGER_ANNOTATION);
+    if (truncated)
+        ju_set_str(ann, EP_OVER_CAPACITY_ANNOTATION, "truncated");
+    else
+        json_object_object_del(ann, EP_OVER_CAPACITY_ANNOTATION);
     if (json_object_object_length(ann) == 0)
         json_object_object_del(md, "annotations");
     if (json_object_array_length(subsets))
@@ -669,15 +726,20 @@ static void sync_service(struct ctrl *c, const char *key)
         goto out;
     }
     subsets = repack(&k);
+    bool truncated = truncate_subsets(subsets);
     labels = wanted_labels(k.svc, k.headless);
     if (k.failed) {
         ctrl_enqueue_after(c, key, EP_RETRY_MS);
         goto out;
     }
+    const char *cap = ju_str(ju_path(cur, "metadata.annotations"),
+                             EP_OVER_CAPACITY_ANNOTATION);
+    bool cap_ok = truncated ? cap && strcmp(cap, "truncated") == 0 : !cap;
     if (cur && same_or_empty(json_object_object_get(cur, "subsets"), subsets) &&
-        same_or_empty(ju_path(cur, "metadata.labels"), labels))
+        same_or_empty(ju_path(cur, "metadata.labels"), labels) && cap_ok)
         goto out; /* nothing to write */
-    write_endpoints(c, key, ns, name, cur, subsets, labels, k.trigger);
+    write_endpoints(c, key, ns, name, cur, subsets, labels, k.trigger,
+                    truncated);
 out:
     json_object_put(subsets);
     json_object_put(labels);

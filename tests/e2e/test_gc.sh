@@ -288,4 +288,45 @@ wait_until "deleting the service deletes its Endpoints" 60 gone endpoints web
 expect_match "the API server's own endpoints stay" \
     "$(kubectl get endpoints kubernetes --no-headers)" '^kubernetes +127\.0\.0\.1:'
 
+# Over capacity: 1,001 ready pods give 1,000 addresses and the
+# over-capacity annotation, as Kubernetes truncates. The pods exist (and
+# are ready) before the service, so the controller computes once.
+mkns big
+PKI=$(dirname "$KUBECONFIG")/pki /usr/bin/python3 - "$CLOUD_URL" <<'PY'
+import http.client, json, os, ssl, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+pki = os.environ["PKI"]
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx)
+def call(method, path, body, ctype="application/json"):
+    conn.request(method, path, json.dumps(body), {"Content-Type": ctype})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        sys.exit("%s %s: %d %s" % (method, path, r.status, data[:200]))
+for i in range(1001):
+    name = "big-%04d" % i
+    call("POST", "/api/v1/namespaces/big/pods", {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "big"}},
+        "spec": {"nodeName": "node-a",
+                 "containers": [{"name": "c", "image": "nginx"}]}})
+    ip = "10.20.%d.%d" % (i // 250, i % 250 + 1)
+    call("PATCH", "/api/v1/namespaces/big/pods/%s/status" % name,
+         {"status": {"podIP": ip, "podIPs": [{"ip": ip}],
+                     "conditions": [{"type": "Ready", "status": "True"}]}},
+         "application/merge-patch+json")
+PY
+kubectl create -f - >/dev/null <<'EOF2'
+{"apiVersion":"v1","kind":"Service","metadata":{"name":"big","namespace":"big"},
+ "spec":{"selector":{"app":"big"},"ports":[{"port":80}]}}
+EOF2
+count_addrs() { kubectl get endpoints big -n big -o json |
+    /usr/bin/python3 -c 'import json,sys; e=json.load(sys.stdin); print(sum(len(s.get("addresses",[])) for s in e.get("subsets",[])), e["metadata"].get("annotations",{}).get("endpoints.kubernetes.io/over-capacity","-"))'; }
+wait_until "1,001 ready pods are truncated to 1,000 addresses" 120 \
+    test "$(count_addrs)" = "1000 truncated"
+kubectl delete pod big-0000 -n big --wait=false >/dev/null
+wait_until "at 1,000 pods nothing is truncated" 120 test "$(count_addrs)" = "1000 -"
+
 e2e_finish
