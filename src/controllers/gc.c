@@ -203,14 +203,50 @@ static void collect(struct ctrl *c, const struct resource_type *rt,
     json_object_put(ans);
 }
 
+/* What the dependents of an object waiting in Foreground look like. */
+struct dep_count {
+    int deps;       /* dependents */
+    int deleting;   /* of which being deleted in Foreground themselves */
+};
+
 static int count_one(void *arg, const struct resource_type *rt,
                      const char *key, struct json_object *obj)
 {
+    struct dep_count *n = arg;
     (void)rt;
     (void)key;
-    (void)obj;
-    (*(int *)arg)++;
+    n->deps++;
+    if (is_deleting(obj) && has_finalizer(obj, GC_FINALIZER_FOREGROUND))
+        n->deleting++;
     return 0;
+}
+
+/*
+ * Clears blockOwnerDeletion on every owner reference of obj, so that a
+ * cycle of Foreground deletions (an owner of obj is also among its
+ * dependents) cannot wait on itself, as Kubernetes does. Returns the
+ * HTTP status of the write (200 when there was nothing to clear).
+ */
+static int unblock_owner_refs(struct ctrl *c, const struct resource_type *rt,
+                              struct json_object *obj)
+{
+    struct json_object *refs = owner_refs(obj);
+    struct json_object *keep = json_object_new_array();
+    bool changed = false;
+    for (size_t i = 0; i < ju_len(refs); i++) {
+        struct json_object *ref = json_clone(json_object_array_get_idx(refs, i));
+        bool block = false;
+        if (ju_bool(ref, "blockOwnerDeletion", &block) && block) {
+            ju_set_bool(ref, "blockOwnerDeletion", false);
+            changed = true;
+        }
+        json_object_array_add(keep, ref);
+    }
+    if (!changed) {
+        json_object_put(keep);
+        return 200;
+    }
+    return patch_owner_refs(c, rt, obj, keep);
 }
 
 /*
@@ -262,11 +298,21 @@ static void check_owners(struct ctrl *c, const struct resource_type *rt,
     if (waiting > 0) {
         /* An owner waits in Foreground: a dependent that has dependents
          * of its own goes in Foreground too, so the wait covers them. */
-        int deps = 0;
+        struct dep_count n = {0};
         const char *uid = ju_str(md, "uid");
         if (uid)
-            ctrl_dependents(c, uid, count_one, &deps);
-        if (deps > 0)
+            ctrl_dependents(c, uid, count_one, &n);
+        if (n.deleting > 0) {
+            int code = unblock_owner_refs(c, rt, obj);
+            if (code >= 300) {
+                /* Deleting with the old object's version would lose the
+                 * change; look again. */
+                if (code != 404)
+                    ctrl_enqueue_after(c, key, code == 409 ? 0 : GC_RETRY_MS);
+                return;
+            }
+        }
+        if (n.deps > 0)
             policy = "Foreground";
     }
     collect(c, rt, key, obj, policy);

@@ -99,6 +99,14 @@ wait_until "foreground chain: the leaf goes" 60 gone cm leaf
 wait_until "foreground chain: then the middle" 60 gone cm mid
 wait_until "foreground chain: then the top" 60 gone cm top
 
+# A cycle (each owns the other, both blocking) does not wait on itself.
+mkcm cyc-a
+mkdep cyc-b cyc-a "$(uid_of cyc-a)"
+kubectl patch cm cyc-a --type=merge -p "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"cyc-b\",\"uid\":\"$(uid_of cyc-b)\",\"blockOwnerDeletion\":true}]}}" >/dev/null
+kubectl delete cm cyc-a --cascade=foreground --wait=false >/dev/null
+wait_until "foreground cycle: the first goes" 60 gone cm cyc-a
+wait_until "foreground cycle: the second goes" 60 gone cm cyc-b
+
 # ---- orphan ----------------------------------------------------------------
 
 mkcm oowner
