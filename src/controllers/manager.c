@@ -27,6 +27,8 @@
 /* Every controller, in start order. */
 static const struct ctrl_def *const controllers[] = {
     &ctrl_eventttl_def,
+    &ctrl_replicaset_def,
+    &ctrl_deployment_def,
     NULL,
 };
 
