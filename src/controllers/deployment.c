@@ -274,7 +274,8 @@ static int claim_rs(void *arg, const char *key, struct json_object *rs)
                     json_object_array_add(keep,
                                           json_clone(ju_idx_obj(refs, i)));
             }
-            patch_refs(s, rs, keep);
+            /* null removes the field, as Kubernetes leaves no empty list */
+            patch_refs(s, rs, ju_len(keep) ? keep : NULL);
             json_object_put(keep);
         }
         return 0;

@@ -115,9 +115,36 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
     }
 }
 
+/* True if an update changed more than status (and resourceVersion): the
+ * controller's own status writes must not queue another sync, or a
+ * failure recorded in status would retry at once, forever. */
+static bool changed_beyond_status(struct json_object *old,
+                                  struct json_object *obj)
+{
+    static const char *const fields[] = {"labels", "annotations",
+                                         "ownerReferences",
+                                         "deletionTimestamp", "generation",
+                                         NULL};
+    struct json_object *om = ju_obj(old, "metadata"), *nm = ju_obj(obj,
+                                                                  "metadata");
+    if (!old || !obj || !json_equal(ju_obj(old, "spec"), ju_obj(obj, "spec")))
+        return true;
+    for (int i = 0; fields[i]; i++) {
+        struct json_object *a = NULL, *b = NULL;
+        json_object_object_get_ex(om, fields[i], &a);
+        json_object_object_get_ex(nm, fields[i], &b);
+        if (!json_equal(a, b))
+            return true;
+    }
+    return false;
+}
+
 static void on_rs(struct ctrl *c, struct ctrl_event *ev)
 {
     if (ctrl_event_type(ev) == STORE_DELETE)
+        return;
+    if (ctrl_event_type(ev) == STORE_UPDATE &&
+        !changed_beyond_status(ctrl_event_old(ev), ctrl_event_obj(ev)))
         return;
     /* A new ReplicaSet may find pods that were there before it. */
     if (ctrl_event_type(ev) == STORE_CREATE)
@@ -209,7 +236,7 @@ static int pods_add(struct rs_sync *s, struct json_object *pod)
     return 0;
 }
 
-/* Merge-patches the pod's ownerReferences to refs, if the pod is still at
+/* Merge-patches the pod's ownerReferences to refs (NULL: none), if the pod is still at
  * the revision we read. */
 static int patch_owner_refs(struct rs_sync *s, struct json_object *pod,
                             struct json_object *refs)
@@ -245,7 +272,8 @@ static void release_pod(struct rs_sync *s, struct json_object *pod)
         if (!uid || strcmp(uid, s->uid) != 0)
             json_object_array_add(keep, json_clone(r));
     }
-    patch_owner_refs(s, pod, keep);
+    /* null removes the field, as Kubernetes leaves no empty list */
+    patch_owner_refs(s, pod, ju_len(keep) ? keep : NULL);
     json_object_put(keep);
 }
 
