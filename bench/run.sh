@@ -88,7 +88,7 @@ start_cloud() {
     local dir=$1 sync=$2 i t0
     mkdir -p "$dir"
     t0=$(date +%s%N)
-    "$KEDGE_BIN" cloud --data-dir "$dir" --secure-port 0 --db-sync "$sync" \
+    "$KEDGE_BIN" cloud --data-dir "$dir" --secure-port 0 --hub-port 0 --db-sync "$sync" \
         --log-level warn >"$dir.out" 2>"$dir.log" &
     CLOUD_PID=$!
     BENCH_PIDS+=("$CLOUD_PID")

@@ -14,8 +14,10 @@ if ! [ -x "$BIN" ]; then
 fi
 # Use the default port when it is free, else any free port.
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then PORT=0; fi
+HUB_PORT=10000
+if (exec 3<>"/dev/tcp/127.0.0.1/$HUB_PORT") 2>/dev/null; then HUB_PORT=0; fi
 
-"$BIN" cloud --data-dir "$DEMO_DIR/cloud" --secure-port "$PORT" \
+"$BIN" cloud --data-dir "$DEMO_DIR/cloud" --secure-port "$PORT" --hub-port "$HUB_PORT" \
     >"$DEMO_DIR/cloud.out" 2>"$DEMO_DIR/cloud.log" &
 CLOUD_PID=$!
 cleanup() {

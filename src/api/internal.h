@@ -29,6 +29,8 @@ struct apiserver {
     struct metrics metrics;
     struct api_watch *watches;   /* open watch streams */
     uv_timer_t *ns_timer;        /* namespace termination (namespaces.c) */
+    apiserver_authorize_fn authorize;
+    void *authorize_arg;
 };
 
 /* A list of store keys (namespaces.c). */
@@ -134,8 +136,12 @@ const char *api_json(struct json_object *obj, size_t *len);
 
 /* ---- verbs (rest.c, watch.c, table.c, discovery.c) ---- */
 void api_handle_resource(struct api_req *r);
+/* ?watch=1|true|True */
+bool api_query_is_watch(struct http_request *h);
 void api_handle_watch(struct api_req *r);
 void api_watch_close_all(struct apiserver *api);
+/* Open watch streams of clients (in-process store watchers excluded). */
+int api_watch_count(const struct apiserver *api);
 bool api_wants_table(const struct http_request *req);
 /*
  * Tables, written straight into a buffer so a long list never holds more

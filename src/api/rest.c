@@ -1283,7 +1283,7 @@ static bool sub_allowed(const struct resource_type *rt, const char *sub)
     return false;
 }
 
-static bool query_is_watch(struct http_request *h)
+bool api_query_is_watch(struct http_request *h)
 {
     char v[16];
     if (http_query(h, "watch", v, sizeof(v)) != 0)
@@ -1313,7 +1313,7 @@ void api_handle_resource(struct api_req *r)
         if (r->verb && strcmp(r->verb, "watch") == 0) {
             api_handle_watch(r);
         } else if (collection) {
-            if (query_is_watch(r->http)) {
+            if (api_query_is_watch(r->http)) {
                 r->verb = "watch";
                 api_handle_watch(r);
             } else {

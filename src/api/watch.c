@@ -342,3 +342,11 @@ void api_watch_close_all(struct apiserver *api)
     while (api->watches)
         watch_end(api->watches);
 }
+
+int api_watch_count(const struct apiserver *api)
+{
+    int n = 0;
+    for (const struct api_watch *w = api->watches; w; w = w->next)
+        n++;
+    return n;
+}

@@ -5,6 +5,7 @@
  */
 #include "cloud/cloud.h"
 #include "api/apiserver.h"
+#include "cloudhub/cloudhub.h"
 #include "controllers/ctrl.h"
 #include "http/server.h"
 #include "pki/pki.h"
@@ -31,6 +32,7 @@ struct cloud {
     struct store *st;
     struct apiserver *api;
     struct ctrl_mgr *ctrl;
+    struct cloudhub *hub;
     struct http_server *http;
     SSL_CTX *ctx;
     uv_signal_t sigterm, sigint;
@@ -44,6 +46,8 @@ static void on_signal(uv_signal_t *s, int signum)
              signum == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(c->http);
     c->http = NULL;
+    cloudhub_stop(c->hub);
+    c->hub = NULL;
     ctrl_mgr_stop(c->ctrl);
     c->ctrl = NULL;
     apiserver_free(c->api);
@@ -92,6 +96,7 @@ int cloud_main(int argc, char **argv)
     const char *event_ttl = "1h";
     bool no_controllers = false;
     int port = 6443;
+    int hub_port = 10000;
     int window = 10000;
     const struct flag flags[] = {
         {"data-dir", FLAG_STRING, &data_dir,
@@ -99,6 +104,9 @@ int cloud_main(int argc, char **argv)
         {"bind-address", FLAG_STRING, &bind, "address to serve the API on"},
         {"secure-port", FLAG_INT, &port,
          "HTTPS port for the Kubernetes API (0 picks a free port)"},
+        {"hub-port", FLAG_INT, &hub_port,
+         "HTTPS port edges join and connect on (0 picks a free port, -1 "
+         "serves no edges)"},
         {"advertise-address", FLAG_STRING, &advertise,
          "address clients use, written to admin.kubeconfig and the "
          "certificate (default: the bind address, or 127.0.0.1)"},
@@ -147,6 +155,10 @@ int cloud_main(int argc, char **argv)
     }
     if (port < 0 || port > 65535) {
         fprintf(stderr, "kedge cloud: --secure-port must be 0..65535\n");
+        return 2;
+    }
+    if (hub_port < -1 || hub_port > 65535) {
+        fprintf(stderr, "kedge cloud: --hub-port must be -1..65535\n");
         return 2;
     }
     if (window < 0) {
@@ -250,6 +262,20 @@ int cloud_main(int argc, char **argv)
         log_warn("cloud", "cannot record the kubernetes service: %s",
                  ke_strerror(rc));
 
+    if (hub_port >= 0) {
+        struct cloudhub_config hcfg = {.pki_dir = pki_dir, .bind = bind,
+                                       .port = hub_port};
+        rc = cloudhub_start(c.loop, c.api, c.st, c.ctx, &hcfg, &c.hub);
+        if (rc) {
+            fprintf(stderr, "kedge cloud: cannot listen on %s:%d for edges: "
+                            "%s\n", bind, hub_port, ke_strerror(rc));
+            http_server_stop(c.http);
+            apiserver_free(c.api);
+            store_close(c.st);
+            SSL_CTX_free(c.ctx);
+            return 1;
+        }
+    }
     if (!no_controllers) {
         rc = ctrl_mgr_start(c.loop, c.st, c.api, &ccfg, &c.ctrl);
         if (rc)
@@ -284,6 +310,9 @@ int cloud_main(int argc, char **argv)
     log_info("cloud", "serving the Kubernetes API on %s (revision %lld, %zu "
                       "objects)",
              url, (long long)store_revision(c.st), store_count(c.st));
+    if (c.hub)
+        printf("kedge cloud hub: https://%s:%d (edges join and connect "
+               "here)\n", advertise, cloudhub_port(c.hub));
     printf("kedge cloud ready: %s (kubeconfig %s)\n", url, kubeconfig);
     fflush(stdout);
 

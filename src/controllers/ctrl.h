@@ -80,6 +80,9 @@ const struct resource_type *ctrl_event_rt(const struct ctrl_event *ev);
  * once per event, shared by every handler: borrowed, do not modify. NULL
  * only if the stored JSON is unreadable. */
 struct json_object *ctrl_event_obj(struct ctrl_event *ev);
+/* True for the STORE_CREATE events of the initial list (objects that
+ * existed when the manager started), false for live changes. */
+bool ctrl_event_initial(const struct ctrl_event *ev);
 /* The object before the change; NULL for creates (and for the initial
  * list, and when the store no longer knows it). Borrowed. */
 struct json_object *ctrl_event_old(struct ctrl_event *ev);
@@ -96,6 +99,9 @@ int ctrl_watch(struct ctrl *c, const struct resource_type *rt,
 void ctrl_enqueue(struct ctrl *c, const char *key);
 /* Queues key for sync in delay_ms (an earlier enqueue wins). */
 void ctrl_enqueue_after(struct ctrl *c, const char *key, uint64_t delay_ms);
+/* Queues key for sync in delay_ms, moving a delayed entry that is due
+ * earlier (a key already waiting in the queue for now stays). */
+void ctrl_enqueue_reset(struct ctrl *c, const char *key, uint64_t delay_ms);
 
 /* ---- reading ---------------------------------------------------------- */
 

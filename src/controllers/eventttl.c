@@ -1,8 +1,9 @@
 /*
- * Events expire: each is deleted --event-ttl after it last happened
- * (lastTimestamp, or eventTime for events.k8s.io ones), as Kubernetes'
- * API server does with its event TTL. Each event is queued once for its
- * expiry; an update (count bumped) moves its expiry.
+ * Events expire: each is deleted --event-ttl after it was last written,
+ * as Kubernetes' API server does by giving every event write a lease of
+ * that length. Writes seen live count from when they were seen; events
+ * found at start count from the latest time they carry (creation, last
+ * occurrence), since the write time itself is not kept.
  */
 #include "controllers/ctrl.h"
 #include "resources/jsonutil.h"
@@ -32,34 +33,33 @@ static time_t parse_time(const char *s)
     return t;
 }
 
-/* When the event last happened. */
+static time_t later(time_t a, time_t b) { return a > b ? a : b; }
+
+/* The latest time an event carries. */
 static time_t last_seen(struct json_object *ev)
 {
-    time_t t = parse_time(ju_str(ev, "lastTimestamp"));
-    if (t < 0)
-        t = parse_time(ju_str(ev, "eventTime"));
-    if (t < 0)
-        t = parse_time(ju_str(ju_obj(ev, "series"), "lastObservedTime"));
-    if (t < 0)
-        t = parse_time(ju_str(ju_obj(ev, "metadata"), "creationTimestamp"));
-    return t;
+    time_t t = parse_time(ju_str(ju_obj(ev, "metadata"), "creationTimestamp"));
+    t = later(t, parse_time(ju_str(ev, "lastTimestamp")));
+    t = later(t, parse_time(ju_str(ev, "eventTime")));
+    return later(t, parse_time(ju_str(ju_obj(ev, "series"), "lastObservedTime")));
 }
 
-/* Queues the event for when it expires (or now, if it has). */
-static void schedule(struct ctrl *c, const char *key, struct json_object *ev)
-{
-    uint64_t ttl = ctrl_config(c)->event_ttl_ms;
-    time_t t = last_seen(ev);
-    time_t now = time(NULL);
-    uint64_t age_ms = t < 0 || now < t ? 0 : (uint64_t)(now - t) * 1000;
-    ctrl_enqueue_after(c, key, age_ms >= ttl ? 0 : ttl - age_ms);
-}
-
+/* The queue entry of each event is its expiry: a write seen live moves
+ * it to a full TTL later. */
 static void on_event(struct ctrl *c, struct ctrl_event *ev)
 {
     struct json_object *obj = ctrl_event_obj(ev);
-    if (ctrl_event_type(ev) != STORE_DELETE && obj)
-        schedule(c, ctrl_event_key(ev), obj);
+    if (ctrl_event_type(ev) == STORE_DELETE || !obj)
+        return;
+    uint64_t ttl = ctrl_config(c)->event_ttl_ms;
+    if (ctrl_event_initial(ev)) {
+        /* Found at start: count from the latest time it carries. */
+        time_t t = last_seen(obj), now = time(NULL);
+        uint64_t age = t < 0 || now < t ? 0 : (uint64_t)(now - t) * 1000;
+        ctrl_enqueue_after(c, ctrl_event_key(ev), age >= ttl ? 0 : ttl - age);
+        return;
+    }
+    ctrl_enqueue_reset(c, ctrl_event_key(ev), ttl);
 }
 
 static int init(struct ctrl *c)
@@ -73,17 +73,11 @@ static void sync_event(struct ctrl *c, const char *key)
     struct json_object *ev = ctrl_get_key(c, rt, key, NULL);
     if (!ev)
         return;
-    time_t t = last_seen(ev);
-    uint64_t ttl_s = ctrl_config(c)->event_ttl_ms / 1000;
-    if (t >= 0 && time(NULL) < t + (time_t)ttl_s) {
-        schedule(c, key, ev); /* bumped since it was queued */
-    } else {
-        struct json_object *md = ju_obj(ev, "metadata");
-        int code = ctrl_delete(c, rt, ju_str(md, "namespace"),
-                               ju_str(md, "name"), NULL, ju_str(md, "uid"));
-        if (code >= 500)
-            ctrl_enqueue_after(c, key, 10000);
-    }
+    struct json_object *md = ju_obj(ev, "metadata");
+    int code = ctrl_delete(c, rt, ju_str(md, "namespace"), ju_str(md, "name"),
+                           NULL, ju_str(md, "uid"));
+    if (code >= 500)
+        ctrl_enqueue_after(c, key, 10000);
     json_object_put(ev);
 }
 

@@ -149,7 +149,10 @@ struct ctrl_event {
     struct store_value *value, *prev;
     struct json_object *obj, *old;
     bool obj_done, old_done;
+    bool initial;
 };
+
+bool ctrl_event_initial(const struct ctrl_event *ev) { return ev->initial; }
 
 void *ctrl_state(struct ctrl *c) { return c->state; }
 const struct ctrl_mgr_config *ctrl_config(struct ctrl *c) { return &c->mgr->cfg; }
@@ -450,7 +453,7 @@ static int initial_one(void *arg, const char *key, struct store_value *v,
 {
     struct initial *in = arg;
     struct ctrl_event ev = {.type = STORE_CREATE, .key = key, .rev = rev,
-                            .rt = in->rt, .value = v};
+                            .rt = in->rt, .value = v, .initial = true};
     dispatch(in->m, &ev);
     return 0;
 }
@@ -544,7 +547,8 @@ static void arm_timer(struct ctrl *c)
                    first->due > now ? first->due - now : 0, 0);
 }
 
-void ctrl_enqueue_after(struct ctrl *c, const char *key, uint64_t delay_ms)
+static void enqueue_delayed(struct ctrl *c, const char *key,
+                            uint64_t delay_ms, bool reset)
 {
     if (delay_ms == 0) {
         ctrl_enqueue(c, key);
@@ -552,7 +556,7 @@ void ctrl_enqueue_after(struct ctrl *c, const char *key, uint64_t delay_ms)
     }
     uint64_t due = uv_now(c->mgr->loop) + delay_ms;
     struct qitem *it = qfind(c, key);
-    if (it && (it->queued || it->due <= due))
+    if (it && (it->queued || (!reset && it->due <= due)))
         return;
     if (it)
         RB_REMOVE(qdue, &c->delayed, it);
@@ -562,6 +566,16 @@ void ctrl_enqueue_after(struct ctrl *c, const char *key, uint64_t delay_ms)
     it->seq = ++c->seq;
     RB_INSERT(qdue, &c->delayed, it);
     arm_timer(c);
+}
+
+void ctrl_enqueue_after(struct ctrl *c, const char *key, uint64_t delay_ms)
+{
+    enqueue_delayed(c, key, delay_ms, false);
+}
+
+void ctrl_enqueue_reset(struct ctrl *c, const char *key, uint64_t delay_ms)
+{
+    enqueue_delayed(c, key, delay_ms, true);
 }
 
 static void on_timer(uv_timer_t *t)

@@ -554,3 +554,32 @@ fail:
     ERR_clear_error();
     return rc;
 }
+
+int pki_write_file(const char *path, const void *data, size_t len, int mode,
+                   char *err, size_t errlen)
+{
+    return pki_write_atomic(path, data, len, (mode_t)mode, err, errlen);
+}
+
+int pki_cert_file_identity(const char *path, char *user, size_t userlen,
+                           char *groups, size_t groupslen, time_t *not_after,
+                           char *err, size_t errlen)
+{
+    X509 *cert = NULL;
+    int rc = pki_load_cert(path, &cert, err, errlen);
+    if (rc)
+        return rc;
+    rc = pki_cert_identity(cert, user, userlen, groups, groupslen);
+    if (rc)
+        pki_errf(err, errlen, rc, "%s: unreadable subject", path);
+    if (rc == 0 && not_after) {
+        struct tm tm;
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+            rc = pki_errf(err, errlen, -KE_CORRUPT, "%s: unreadable expiry",
+                          path);
+        else
+            *not_after = timegm(&tm);
+    }
+    X509_free(cert);
+    return rc;
+}

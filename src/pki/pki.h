@@ -13,6 +13,7 @@
 #define KEDGE_PKI_PKI_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -148,5 +149,16 @@ SSL_CTX *pki_client_ctx(const char *ca_file, const char *cert_file,
  * a name. Returns 0, -KE_INVALID or -ENOMEM.
  */
 int pki_client_set_host(SSL *ssl, const char *host);
+
+/* Replaces PATH atomically (temporary, fsync, rename) with LEN bytes of
+ * DATA and file mode MODE. Returns 0 or -errno (err filled). */
+int pki_write_file(const char *path, const void *data, size_t len, int mode,
+                   char *err, size_t errlen);
+
+/* The identity (as pki_cert_identity) and expiry of the first certificate
+ * in PATH. Returns 0, -ENOENT, -KE_CORRUPT, -KE_INVALID or -errno. */
+int pki_cert_file_identity(const char *path, char *user, size_t userlen,
+                           char *groups, size_t groupslen, time_t *not_after,
+                           char *err, size_t errlen);
 
 #endif

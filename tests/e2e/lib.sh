@@ -67,7 +67,7 @@ start_cloud() {
     shift
     local log="$dir.log"
     mkdir -p "$dir"
-    "$KEDGE_BIN" cloud --data-dir "$dir" --secure-port "${CLOUD_PORT:-0}" \
+    "$KEDGE_BIN" cloud --data-dir "$dir" --secure-port "${CLOUD_PORT:-0}" --hub-port "${HUB_PORT:-0}" \
         --db-sync normal "$@" >"$log.out" 2>"$log" &
     CLOUD_PID=$!
     E2E_PIDS+=("$CLOUD_PID")
@@ -76,6 +76,8 @@ start_cloud() {
         if grep -q "kedge cloud ready" "$log.out" 2>/dev/null; then
             CLOUD_URL=$(sed -n 's/.*kedge cloud ready: \(https:[^ ]*\).*/\1/p' "$log.out" | tail -1)
             CLOUD_PORT=${CLOUD_URL##*:}
+            HUB_URL=$(sed -n 's/.*kedge cloud hub: \(https:[^ ]*\).*/\1/p' "$log.out" | tail -1)
+            HUB_PORT=${HUB_URL##*:}
             export KUBECONFIG="$dir/admin.kubeconfig"
             return 0
         fi

@@ -209,7 +209,7 @@ pages=$(($(stat -c %s "$DB") / pagesize))
 # checks it refuses to serve, with a one-line error naming the file.
 corrupt_run() {
     local what=$1 bad=$E2E_TMP/bad rc=0
-    "$KEDGE_BIN" cloud --data-dir "$bad" --secure-port 0 --db-sync normal \
+    "$KEDGE_BIN" cloud --data-dir "$bad" --secure-port 0 --hub-port 0 --db-sync normal \
         >"$bad.out" 2>"$bad.err" &
     local pid=$!
     E2E_PIDS+=("$pid")
