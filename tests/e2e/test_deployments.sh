@@ -303,6 +303,31 @@ expect_match "ScalingReplicaSet up" "$ev" \
     "^ScalingReplicaSet +Deployment +Scaled up replica set $rs from 3 to 6\$"
 expect_match "ScalingReplicaSet down" "$ev" \
     "^ScalingReplicaSet +Deployment +Scaled down replica set $rs from 6 to 3\$"
+# No progress within progressDeadlineSeconds: Progressing False, and
+# rollout status gives up with kubectl's message.
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stuck}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 2
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck}}
+    spec:
+      containers: [{name: c, image: "nginx:1.25"}]
+YAML
+timed_out() {
+    [ "$(kubectl get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}')" = ProgressDeadlineExceeded ]
+}
+wait_until "stuck deployment times out" 60 timed_out
+expect_eq "timed-out message" \
+    "$(kubectl get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].message}')" \
+    "ReplicaSet \"$(kubectl get rs -l app=stuck -o jsonpath='{.items[0].metadata.name}')\" has timed out progressing."
+expect_fail_match "rollout status past the deadline" 'exceeded its progress deadline' \
+    timeout 60 kubectl rollout status deployment/stuck
+
 # A pod template the API refuses: FailedCreate and ReplicaFailure.
 kubectl apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
