@@ -1007,7 +1007,8 @@ static void cleanup(struct dsync *s)
             !ju_has(ju_obj(s->rss[i].rs, "metadata"), "deletionTimestamp"))
             old[nold++] = s->rss[i];
     int64_t diff = nold - limit;
-    qsort(old, (size_t)nold, sizeof(*old), by_revision);
+    if (nold > 1)
+        qsort(old, (size_t)nold, sizeof(*old), by_revision);
     for (int i = 0; i < nold && i < diff; i++) {
         struct json_object *rs = old[i].rs;
         int64_t gen = 0, og = 0;
@@ -1206,7 +1207,8 @@ static void deploy_sync(struct ctrl *c, const char *key)
         s.conds = json_object_new_array();
 
     ctrl_list(c, rs_rt(), s.ns, claim_rs, &s);
-    qsort(s.rss, (size_t)s.n, sizeof(*s.rss), by_creation);
+    if (s.n > 1)
+        qsort(s.rss, (size_t)s.n, sizeof(*s.rss), by_creation);
     for (int i = 0; i < s.n && s.new_idx < 0; i++)
         if (same_template(s.rss[i].rs, s.d))
             s.new_idx = i;
