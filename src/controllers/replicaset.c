@@ -23,6 +23,8 @@
 #define RS_BURST 500
 /* Retry delay after a failed create, delete or status write. */
 #define RS_RETRY_MS 5000
+/* How long pod status changes wait to be gathered into one sync. */
+#define RS_STATUS_BATCH_MS 50
 /* Queue keys that ask "which ReplicaSet wants this orphan pod?". */
 #define RS_ORPHAN_PREFIX "orphan:"
 
@@ -78,8 +80,9 @@ static const char *meta(struct json_object *o, const char *field)
     return ju_str(ju_obj(o, "metadata"), field);
 }
 
-/* Queues the ReplicaSet that controls pod, if any. */
-static void enqueue_owner(struct ctrl *c, struct json_object *pod)
+/* Queues the ReplicaSet that controls pod, if any, after delay_ms. */
+static void enqueue_owner(struct ctrl *c, struct json_object *pod,
+                          uint64_t delay_ms)
 {
     struct json_object *ref = ctrl_controller_ref(pod);
     const char *kind = ju_str(ref, "kind"), *name = ju_str(ref, "name");
@@ -89,9 +92,33 @@ static void enqueue_owner(struct ctrl *c, struct json_object *pod)
     if (!kind || !name || !av || strcmp(kind, "ReplicaSet") != 0 ||
         strncmp(av, "apps/", 5) != 0)
         return;
-    if (ctrl_key(rs_rt(), meta(pod, "namespace"), name, key, sizeof(key)) ==
+    if (ctrl_key(rs_rt(), meta(pod, "namespace"), name, key, sizeof(key)) !=
         0)
+        return;
+    if (delay_ms)
+        ctrl_enqueue_after(c, key, delay_ms);
+    else
         ctrl_enqueue(c, key);
+}
+
+/* True if an update left what the ReplicaSet acts on alone (labels,
+ * owners, deletion): only status changed, which only feeds status. */
+static bool pod_status_only(struct json_object *old, struct json_object *obj)
+{
+    static const char *const fields[] = {"labels", "ownerReferences",
+                                         "deletionTimestamp", NULL};
+    struct json_object *om = ju_obj(old, "metadata");
+    struct json_object *nm = ju_obj(obj, "metadata");
+    if (!old || !obj || rollout_pod_active(old) != rollout_pod_active(obj))
+        return false;
+    for (int i = 0; fields[i]; i++) {
+        struct json_object *a = NULL, *b = NULL;
+        json_object_object_get_ex(om, fields[i], &a);
+        json_object_object_get_ex(nm, fields[i], &b);
+        if (!json_equal(a, b))
+            return false;
+    }
+    return true;
 }
 
 static void on_pod(struct ctrl *c, struct ctrl_event *ev)
@@ -99,10 +126,17 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
     struct json_object *obj = ctrl_event_obj(ev), *old = ctrl_event_old(ev);
     char key[700];
 
+    /* Status changes of many pods (Ready, bound) come one request at a
+     * time; each sync reads every pod of the ReplicaSet, so they are
+     * gathered into one sync a moment later. */
+    uint64_t delay = ctrl_event_type(ev) == STORE_UPDATE &&
+                             pod_status_only(old, obj)
+                         ? RS_STATUS_BATCH_MS
+                         : 0;
     if (obj)
-        enqueue_owner(c, obj);
+        enqueue_owner(c, obj, delay);
     if (old)
-        enqueue_owner(c, old);
+        enqueue_owner(c, old, delay);
     /* An orphan: find the ReplicaSets that may adopt it in a sync (the
      * handler must not read much, nor write). */
     struct json_object *labels = ju_obj(ju_obj(obj, "metadata"), "labels");
