@@ -19,8 +19,8 @@
 /* One pod spec for both modes: the Deployment's template and the
  * baseline's pods are the same. */
 #define ROLLOUT_POD_SPEC                                                       \
-    "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.27\","  \
-    "\"ports\":[{\"containerPort\":80}],\"resources\":{\"requests\":"       \
+    "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.27\","    \
+    "\"ports\":[{\"containerPort\":80}],\"resources\":{\"requests\":"          \
     "{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}]}"
 
 struct watcher {
@@ -114,8 +114,7 @@ static int post_deployment(struct kbench_target *t, const char *ns, long n)
     char path[256], body[2048];
     int len, rc = -1;
 
-    snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/%s/deployments",
-             ns);
+    snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/%s/deployments", ns);
     len = snprintf(body, sizeof(body),
                    "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
                    "\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":"

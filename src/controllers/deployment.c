@@ -83,8 +83,7 @@ static int64_t ann_int(struct json_object *o, const char *key, int64_t dflt)
 
 /* Queues the controller (of kind `kind`) of obj under prefix. */
 static void enqueue_controller(struct ctrl *c, struct json_object *obj,
-                               const char *kind,
-                               const struct resource_type *rt,
+                               const char *kind, const struct resource_type *rt,
                                const char *prefix)
 {
     struct json_object *ref = ctrl_controller_ref(obj);
@@ -186,7 +185,7 @@ struct dsync {
     struct label_selector *sel;
     struct rsinfo *rss; /* controlled ReplicaSets, oldest first */
     int n, cap;
-    int new_idx;         /* index of the new ReplicaSet, -1 if none */
+    int new_idx; /* index of the new ReplicaSet, -1 if none */
     int64_t replicas, surge, unavail;
     struct json_object *conds; /* the conditions as they evolve (owned) */
     int64_t collision;         /* status.collisionCount, -1 if absent */
@@ -244,8 +243,7 @@ static int patch_refs(struct dsync *s, struct json_object *obj,
     ju_set_str(md, "uid", meta(obj, "uid"));
     code = ctrl_patch(s->c, rs_rt(), s->ns, meta(obj, "name"), NULL,
                       "application/merge-patch+json",
-                      json_object_to_json_string_ext(p,
-                                                     JSON_C_TO_STRING_PLAIN),
+                      json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN),
                       NULL);
     json_object_put(p);
     return code;
@@ -287,8 +285,8 @@ static int claim_rs(void *arg, const char *key, struct json_object *rs)
     struct json_object *all = refs ? json_clone(refs) : json_object_new_array();
     json_object_array_add(all, ctrl_new_controller_ref(deploy_rt(), s->d));
     if (patch_refs(s, rs, all) / 100 == 2) {
-        struct json_object *now = ctrl_get(s->c, rs_rt(), s->ns,
-                                           meta(rs, "name"), NULL);
+        struct json_object *now =
+            ctrl_get(s->c, rs_rt(), s->ns, meta(rs, "name"), NULL);
         if (now)
             rs_add(s, now);
         json_object_put(now);
@@ -322,8 +320,7 @@ static bool same_template(struct json_object *rs, struct json_object *d)
 
 static bool is_rolling(struct dsync *s)
 {
-    const char *type = ju_str(ju_obj(ju_obj(s->d, "spec"), "strategy"),
-                              "type");
+    const char *type = ju_str(ju_obj(ju_obj(s->d, "spec"), "strategy"), "type");
     return !type || strcmp(type, "Recreate") != 0;
 }
 
@@ -351,8 +348,7 @@ static bool has_deadline(struct dsync *s)
 
 /* ---- conditions ---------------------------------------------------------- */
 
-static struct json_object *cond_get(struct json_object *conds,
-                                    const char *type)
+static struct json_object *cond_get(struct json_object *conds, const char *type)
 {
     for (size_t i = 0; i < ju_len(conds); i++) {
         const char *t = ju_str(ju_idx_obj(conds, i), "type");
@@ -410,7 +406,8 @@ static void cond_set(struct json_object *conds, const char *type,
     json_object_array_add(conds, c);
 }
 
-/* ---- writing ReplicaSets -------------------------------------------------- */
+/* ---- writing ReplicaSets --------------------------------------------------
+ */
 
 static bool set_ann(struct json_object *obj, const char *k, const char *v)
 {
@@ -434,8 +431,8 @@ static bool set_ann_int(struct json_object *obj, const char *k, int64_t v)
 static bool set_replicas_ann(struct dsync *s, struct json_object *rs)
 {
     bool a = set_ann_int(rs, ANN_DESIRED, s->replicas);
-    bool b = set_ann_int(rs, ANN_MAX, s->replicas + (is_rolling(s) ? s->surge
-                                                                   : 0));
+    bool b =
+        set_ann_int(rs, ANN_MAX, s->replicas + (is_rolling(s) ? s->surge : 0));
     return a || b;
 }
 
@@ -443,9 +440,13 @@ static bool set_replicas_ann(struct dsync *s, struct json_object *rs)
 static bool copy_deploy_ann(struct dsync *s, struct json_object *rs)
 {
     struct json_object *ann = ju_obj(ju_obj(s->d, "metadata"), "annotations");
-    static const char *const skip[] = {ANN_LAST_APPLIED, ANN_REVISION,
-                                       ANN_REVISION_HISTORY, ANN_DESIRED,
-                                       ANN_MAX, ANN_ROLLBACK_TO, NULL};
+    static const char *const skip[] = {ANN_LAST_APPLIED,
+                                       ANN_REVISION,
+                                       ANN_REVISION_HISTORY,
+                                       ANN_DESIRED,
+                                       ANN_MAX,
+                                       ANN_ROLLBACK_TO,
+                                       NULL};
     bool changed = false;
 
     if (!json_object_is_type(ann, json_type_object))
@@ -474,9 +475,9 @@ static bool set_new_rs_ann(struct dsync *s, struct json_object *rs,
 
     if (old < revision) {
         if (exists && old_text && *old_text) {
-            const char *hist = ju_str(
-                ju_obj(ju_obj(rs, "metadata"), "annotations"),
-                ANN_REVISION_HISTORY);
+            const char *hist =
+                ju_str(ju_obj(ju_obj(rs, "metadata"), "annotations"),
+                       ANN_REVISION_HISTORY);
             char buf[1024];
             if (hist && *hist)
                 snprintf(buf, sizeof(buf), "%s,%s", hist, old_text);
@@ -524,8 +525,7 @@ static bool scale_rs(struct dsync *s, int i, int64_t to)
     if (resize || ann) {
         ju_set_int(ju_obj_ensure(copy, "spec"), "replicas", to);
         if (put_rs(s, i, copy) == 0 && resize) {
-            ctrl_eventf(s->c, deploy_rt(), s->d, "Normal",
-                        "ScalingReplicaSet",
+            ctrl_eventf(s->c, deploy_rt(), s->d, "Normal", "ScalingReplicaSet",
                         "Scaled %s replica set %s from %lld to %lld",
                         from < to ? "up" : "down", name, (long long)from,
                         (long long)to);
@@ -546,8 +546,7 @@ static void set_deploy_revision(struct dsync *s, int64_t revision)
     if (ann_int(s->d, ANN_REVISION, -1) == revision)
         return;
     snprintf(p, sizeof(p),
-             "{\"metadata\":{\"annotations\":{\"" ANN_REVISION
-             "\":\"%lld\"}}}",
+             "{\"metadata\":{\"annotations\":{\"" ANN_REVISION "\":\"%lld\"}}}",
              (long long)revision);
     code = ctrl_patch(s->c, deploy_rt(), s->ns, s->name, NULL,
                       "application/merge-patch+json", p, &out);
@@ -618,8 +617,8 @@ static int get_new_rs(struct dsync *s, bool create)
         if (has_deadline(s) && !cond_get(s->conds, "Progressing")) {
             snprintf(msg, sizeof(msg), "Found new replica set \"%s\"",
                      meta(s->rss[i].rs, "name"));
-            cond_set(s->conds, "Progressing", "True", "FoundNewReplicaSet",
-                     msg, false);
+            cond_set(s->conds, "Progressing", "True", "FoundNewReplicaSet", msg,
+                     false);
         }
         return 0;
     }
@@ -628,8 +627,8 @@ static int get_new_rs(struct dsync *s, bool create)
 
     struct json_object *dspec = ju_obj(s->d, "spec");
     char hash[ROLLOUT_HASH_BYTES], name[300];
-    if (rollout_template_hash(ju_obj(dspec, "template"), s->collision,
-                              hash) != 0)
+    if (rollout_template_hash(ju_obj(dspec, "template"), s->collision, hash) !=
+        0)
         return -1;
     snprintf(name, sizeof(name), "%s-%s", s->name, hash);
 
@@ -684,19 +683,17 @@ static int get_new_rs(struct dsync *s, bool create)
                  "Failed to create new replica set \"%s\": %s", name,
                  ctrl_status_message(out));
         if (has_deadline(s))
-            cond_set(s->conds, "Progressing", "False",
-                     "ReplicaSetCreateError", msg, false);
+            cond_set(s->conds, "Progressing", "False", "ReplicaSetCreateError",
+                     msg, false);
         s->failed = true;
         rc = -1;
     } else {
         if (want > 0)
-            ctrl_eventf(s->c, deploy_rt(), s->d, "Normal",
-                        "ScalingReplicaSet",
+            ctrl_eventf(s->c, deploy_rt(), s->d, "Normal", "ScalingReplicaSet",
                         "Scaled up replica set %s from 0 to %lld", name,
                         (long long)want);
         if (has_deadline(s)) {
-            snprintf(msg, sizeof(msg), "Created new replica set \"%s\"",
-                     name);
+            snprintf(msg, sizeof(msg), "Created new replica set \"%s\"", name);
             cond_set(s->conds, "Progressing", "True", "NewReplicaSetCreated",
                      msg, false);
         }
@@ -804,8 +801,8 @@ static bool is_progressing(struct json_object *old, struct json_object *st)
 static void rollout_status(struct dsync *s)
 {
     struct json_object *st, *cur;
-    const char *rsname = s->new_idx >= 0 ? meta(s->rss[s->new_idx].rs, "name")
-                                         : NULL;
+    const char *rsname =
+        s->new_idx >= 0 ? meta(s->rss[s->new_idx].rs, "name") : NULL;
     char msg[600];
     int64_t pds = progress_deadline(s);
 
@@ -833,8 +830,8 @@ static void rollout_status(struct dsync *s)
             else
                 snprintf(msg, sizeof(msg), "Deployment \"%s\" is progressing.",
                          s->name);
-            cond_set(s->conds, "Progressing", "True", "ReplicaSetUpdated",
-                     msg, true);
+            cond_set(s->conds, "Progressing", "True", "ReplicaSetUpdated", msg,
+                     true);
         } else if (cur &&
                    !str_eq(ju_str(cur, "reason"), "NewReplicaSetAvailable")) {
             time_t from = rollout_parse_time(ju_str(cur, "lastUpdateTime"));
@@ -862,10 +859,7 @@ static void rollout_status(struct dsync *s)
 }
 
 /* syncDeploymentStatus: counts and Available, Progressing as it is. */
-static void plain_status(struct dsync *s)
-{
-    write_status(s, calc_status(s));
-}
+static void plain_status(struct dsync *s) { write_status(s, calc_status(s)); }
 
 /* checkPausedConditions. */
 static void paused_conditions(struct dsync *s)
@@ -976,7 +970,8 @@ static void scale(struct dsync *s)
     free(to);
 }
 
-/* ---- cleanup -------------------------------------------------------------- */
+/* ---- cleanup --------------------------------------------------------------
+ */
 
 static int by_revision(const void *pa, const void *pb)
 {
@@ -1014,8 +1009,7 @@ static void cleanup(struct dsync *s)
         int64_t gen = 0, og = 0;
         ju_int(ju_obj(rs, "metadata"), "generation", &gen);
         og = status_int(rs, "observedGeneration");
-        if (status_int(rs, "replicas") != 0 || rs_replicas(rs) != 0 ||
-            gen > og)
+        if (status_int(rs, "replicas") != 0 || rs_replicas(rs) != 0 || gen > og)
             continue;
         ctrl_delete(s->c, rs_rt(), s->ns, meta(rs, "name"), NULL,
                     meta(rs, "uid"));
@@ -1023,7 +1017,8 @@ static void cleanup(struct dsync *s)
     free(old);
 }
 
-/* ---- strategies ----------------------------------------------------------- */
+/* ---- strategies -----------------------------------------------------------
+ */
 
 /* Available pods of a ReplicaSet as far as a rollout may count them: its
  * status, but never more than its size (a ReplicaSet just scaled down
@@ -1076,9 +1071,8 @@ static bool reconcile_old(struct dsync *s)
             struct json_object *rs = s->rss[i].rs;
             if (!is_old(s, i) || rs_replicas(rs) == 0)
                 continue;
-            int64_t n = rs_replicas(rs) < total_down - done
-                            ? rs_replicas(rs)
-                            : total_down - done;
+            int64_t n = rs_replicas(rs) < total_down - done ? rs_replicas(rs)
+                                                            : total_down - done;
             if (scale_rs(s, i, rs_replicas(rs) - n))
                 done += n;
             else
@@ -1116,8 +1110,8 @@ static void rollout_rolling(struct dsync *s)
 }
 
 /* oldPodsRunning: any pod of an old ReplicaSet still there. */
-static int count_pod(void *arg, const struct resource_type *rt,
-                     const char *key, struct json_object *pod)
+static int count_pod(void *arg, const struct resource_type *rt, const char *key,
+                     struct json_object *pod)
 {
     (void)key;
     if (rt == pod_rt()) {
@@ -1168,7 +1162,8 @@ static void rollout_recreate(struct dsync *s)
     rollout_status(s);
 }
 
-/* ---- sync ------------------------------------------------------------------ */
+/* ---- sync ------------------------------------------------------------------
+ */
 
 static void deploy_sync(struct ctrl *c, const char *key)
 {

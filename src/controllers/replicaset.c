@@ -92,8 +92,7 @@ static void enqueue_owner(struct ctrl *c, struct json_object *pod,
     if (!kind || !name || !av || strcmp(kind, "ReplicaSet") != 0 ||
         strncmp(av, "apps/", 5) != 0)
         return;
-    if (ctrl_key(rs_rt(), meta(pod, "namespace"), name, key, sizeof(key)) !=
-        0)
+    if (ctrl_key(rs_rt(), meta(pod, "namespace"), name, key, sizeof(key)) != 0)
         return;
     if (delay_ms)
         ctrl_enqueue_after(c, key, delay_ms);
@@ -129,10 +128,10 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
     /* Status changes of many pods (Ready, bound) come one request at a
      * time; each sync reads every pod of the ReplicaSet, so they are
      * gathered into one sync a moment later. */
-    uint64_t delay = ctrl_event_type(ev) == STORE_UPDATE &&
-                             pod_status_only(old, obj)
-                         ? RS_STATUS_BATCH_MS
-                         : 0;
+    uint64_t delay =
+        ctrl_event_type(ev) == STORE_UPDATE && pod_status_only(old, obj)
+            ? RS_STATUS_BATCH_MS
+            : 0;
     if (obj)
         enqueue_owner(c, obj, delay);
     if (old)
@@ -143,8 +142,7 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
     if (obj && ctrl_event_type(ev) != STORE_DELETE &&
         !ctrl_controller_ref(obj) && rollout_pod_active(obj) && labels &&
         json_object_object_length(labels) > 0) {
-        snprintf(key, sizeof(key), RS_ORPHAN_PREFIX "%s",
-                 ctrl_event_key(ev));
+        snprintf(key, sizeof(key), RS_ORPHAN_PREFIX "%s", ctrl_event_key(ev));
         ctrl_enqueue(c, key);
     }
 }
@@ -155,12 +153,11 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
 static bool changed_beyond_status(struct json_object *old,
                                   struct json_object *obj)
 {
-    static const char *const fields[] = {"labels", "annotations",
-                                         "ownerReferences",
-                                         "deletionTimestamp", "generation",
-                                         NULL};
-    struct json_object *om = ju_obj(old, "metadata"), *nm = ju_obj(obj,
-                                                                  "metadata");
+    static const char *const fields[] = {"labels",          "annotations",
+                                         "ownerReferences", "deletionTimestamp",
+                                         "generation",      NULL};
+    struct json_object *om = ju_obj(old, "metadata"),
+                       *nm = ju_obj(obj, "metadata");
     if (!old || !obj || !json_equal(ju_obj(old, "spec"), ju_obj(obj, "spec")))
         return true;
     for (int i = 0; fields[i]; i++) {
@@ -216,8 +213,8 @@ static int orphan_candidate(void *arg, const char *key, struct json_object *rs)
         return 0;
     sel = wl_selector_compile(ju_obj(ju_obj(rs, "spec"), "selector"));
     if (sel && !label_selector_empty(sel) &&
-        label_selector_matches(sel, ju_obj(ju_obj(o->pod, "metadata"),
-                                           "labels"))) {
+        label_selector_matches(sel,
+                               ju_obj(ju_obj(o->pod, "metadata"), "labels"))) {
         scan_mark(o->c, key);
         ctrl_enqueue(o->c, key);
     }
@@ -270,8 +267,8 @@ static int pods_add(struct rs_sync *s, struct json_object *pod)
     return 0;
 }
 
-/* Merge-patches the pod's ownerReferences to refs (NULL: none), if the pod is still at
- * the revision we read. */
+/* Merge-patches the pod's ownerReferences to refs (NULL: none), if the pod is
+ * still at the revision we read. */
 static int patch_owner_refs(struct rs_sync *s, struct json_object *pod,
                             struct json_object *refs)
 {
@@ -285,8 +282,7 @@ static int patch_owner_refs(struct rs_sync *s, struct json_object *pod,
     ju_set_str(md, "uid", meta(pod, "uid"));
     code = ctrl_patch(s->c, pod_rt(), s->ns, meta(pod, "name"), NULL,
                       "application/merge-patch+json",
-                      json_object_to_json_string_ext(p,
-                                                     JSON_C_TO_STRING_PLAIN),
+                      json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN),
                       NULL);
     json_object_put(p);
     return code;
@@ -296,8 +292,8 @@ static int patch_owner_refs(struct rs_sync *s, struct json_object *pod,
  * match. */
 static void release_pod(struct rs_sync *s, struct json_object *pod)
 {
-    struct json_object *refs = ju_arr(ju_obj(pod, "metadata"),
-                                      "ownerReferences");
+    struct json_object *refs =
+        ju_arr(ju_obj(pod, "metadata"), "ownerReferences");
     struct json_object *keep = json_object_new_array();
 
     for (size_t i = 0; i < ju_len(refs); i++) {
@@ -344,8 +340,8 @@ static int adopt_orphan(void *arg, const char *key, struct json_object *pod)
     all = refs ? json_clone(refs) : json_object_new_array();
     json_object_array_add(all, ctrl_new_controller_ref(rs_rt(), s->rs));
     if (patch_owner_refs(s, pod, all) / 100 == 2) {
-        struct json_object *now = ctrl_get(s->c, pod_rt(), s->ns,
-                                           meta(pod, "name"), NULL);
+        struct json_object *now =
+            ctrl_get(s->c, pod_rt(), s->ns, meta(pod, "name"), NULL);
         if (now)
             pods_add(s, now);
         json_object_put(now);
@@ -365,8 +361,8 @@ static struct json_object *pod_from_template(struct rs_sync *s)
     struct json_object *md = json_object_new_object();
     struct json_object *refs = json_object_new_array();
     char prefix[300];
-    static const char *const copied[] = {"labels", "annotations",
-                                         "finalizers", NULL};
+    static const char *const copied[] = {"labels", "annotations", "finalizers",
+                                         NULL};
 
     ju_set_str(pod, "apiVersion", "v1");
     ju_set_str(pod, "kind", "Pod");
@@ -401,9 +397,8 @@ static const char *create_pods(struct rs_sync *s, int64_t n, char *err,
             struct json_object *out = NULL;
             int code = ctrl_create(s->c, pod_rt(), s->ns, body, &out);
             if (code / 100 == 2) {
-                ctrl_eventf(s->c, rs_rt(), s->rs, "Normal",
-                            "SuccessfulCreate", "Created pod: %s",
-                            meta(out, "name"));
+                ctrl_eventf(s->c, rs_rt(), s->rs, "Normal", "SuccessfulCreate",
+                            "Created pod: %s", meta(out, "name"));
             } else {
                 snprintf(err, errlen, "%s", ctrl_status_message(out));
                 ctrl_eventf(s->c, rs_rt(), s->rs, "Warning", "FailedCreate",
@@ -436,8 +431,8 @@ static const char *delete_pods(struct rs_sync *s, int64_t n, char *err,
     for (int64_t i = 0; i < n && i < s->npods; i++) {
         struct json_object *pod = s->pods[i].pod;
         const char *name = meta(pod, "name");
-        int code = ctrl_delete(s->c, pod_rt(), s->ns, name, NULL,
-                               meta(pod, "uid"));
+        int code =
+            ctrl_delete(s->c, pod_rt(), s->ns, name, NULL, meta(pod, "uid"));
         if (code / 100 == 2) {
             ctrl_eventf(s->c, rs_rt(), s->rs, "Normal", "SuccessfulDelete",
                         "Deleted pod: %s", name);
@@ -482,9 +477,8 @@ static void update_status(struct rs_sync *s, const char *failure,
 {
     struct json_object *spec = ju_obj(s->rs, "spec");
     struct json_object *old = ju_obj(s->rs, "status");
-    struct json_object *tl = ju_obj(ju_obj(ju_obj(spec, "template"),
-                                           "metadata"),
-                                    "labels");
+    struct json_object *tl =
+        ju_obj(ju_obj(ju_obj(spec, "template"), "metadata"), "labels");
     struct json_object *st = json_object_new_object();
     struct json_object *conds = json_object_new_array();
     struct json_object *oldconds = ju_arr(old, "conditions");
@@ -520,9 +514,9 @@ static void update_status(struct rs_sync *s, const char *failure,
         const char *type = ju_str(c, "type");
         if (type && strcmp(type, "ReplicaFailure") == 0) {
             had_failure = true;
-            if (failure && strcmp(ju_str(c, "message") ? ju_str(c, "message")
-                                                       : "",
-                                  failure) == 0) {
+            if (failure &&
+                strcmp(ju_str(c, "message") ? ju_str(c, "message") : "",
+                       failure) == 0) {
                 json_object_array_add(conds, json_clone(c));
                 failure = NULL; /* unchanged: keep its time */
             }
@@ -537,8 +531,8 @@ static void update_status(struct rs_sync *s, const char *failure,
         ju_set_str(c, "type", "ReplicaFailure");
         ju_set_str(c, "status", "True");
         ju_set_str(c, "lastTransitionTime", ts);
-        ju_set_str(c, "reason", failed_create ? "FailedCreate"
-                                              : "FailedDelete");
+        ju_set_str(c, "reason",
+                   failed_create ? "FailedCreate" : "FailedDelete");
         ju_set_str(c, "message", failure);
         json_object_array_add(conds, c);
     }
@@ -583,8 +577,7 @@ static void rs_sync(struct ctrl *c, const char *key)
     s.ns = meta(s.rs, "namespace");
     s.name = meta(s.rs, "name");
     s.sel = wl_selector_compile(ju_obj(ju_obj(s.rs, "spec"), "selector"));
-    if (!s.uid || !s.ns || !s.name || !s.sel ||
-        label_selector_empty(s.sel))
+    if (!s.uid || !s.ns || !s.name || !s.sel || label_selector_empty(s.sel))
         goto out;
     ctrl_dependents(c, s.uid, collect_controlled, &s);
     if (ju_has(ju_obj(s.rs, "metadata"), "deletionTimestamp"))

@@ -95,9 +95,9 @@ static int canonical_json(struct buf *b, struct json_object *v, int depth)
         }
         return rc ? rc : buf_puts(b, "]");
     }
-    return buf_puts(b, v ? json_object_to_json_string_ext(
-                               v, JSON_C_TO_STRING_PLAIN)
-                         : "null");
+    return buf_puts(
+        b,
+        v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null");
 }
 
 int rollout_template_hash(struct json_object *tmpl, int64_t collision_count,
@@ -141,8 +141,7 @@ int rollout_scaled_value(struct json_object *v, int64_t total, bool round_up,
     char *end;
     errno = 0;
     long long pct = strtoll(s, &end, 10);
-    if (end == s || strcmp(end, "%") != 0 || errno || pct < 0 ||
-        pct > 1000000)
+    if (end == s || strcmp(end, "%") != 0 || errno || pct < 0 || pct > 1000000)
         return -EINVAL;
     int64_t scaled = pct * total;
     *out = round_up ? (scaled + 99) / 100 : scaled / 100;
@@ -251,8 +250,7 @@ bool rollout_pod_active(struct json_object *pod)
            (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0);
 }
 
-void rollout_pod_rank_of(struct json_object *pod,
-                         struct rollout_pod_rank *rank)
+void rollout_pod_rank_of(struct json_object *pod, struct rollout_pod_rank *rank)
 {
     struct json_object *status = ju_obj(pod, "status");
     struct json_object *cs = ju_arr(status, "containerStatuses");
@@ -268,8 +266,7 @@ void rollout_pod_rank_of(struct json_object *pod,
     rank->ready = rollout_pod_ready(pod, &rank->ready_since);
     for (size_t i = 0; i < ju_len(cs); i++) {
         int64_t n;
-        if (ju_int(ju_idx_obj(cs, i), "restartCount", &n) &&
-            n > rank->restarts)
+        if (ju_int(ju_idx_obj(cs, i), "restartCount", &n) && n > rank->restarts)
             rank->restarts = n;
     }
     rank->created = rollout_parse_time(

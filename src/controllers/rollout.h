@@ -80,8 +80,8 @@ bool rollout_pod_active(struct json_object *pod);
 
 /* What ranks a pod for deletion (controller.ActivePods). */
 struct rollout_pod_rank {
-    bool assigned;     /* spec.nodeName set */
-    int phase;         /* Pending 0, Unknown 1, Running 2 */
+    bool assigned; /* spec.nodeName set */
+    int phase;     /* Pending 0, Unknown 1, Running 2 */
     bool ready;
     time_t ready_since; /* -1 when unknown */
     int64_t restarts;   /* highest container restart count */

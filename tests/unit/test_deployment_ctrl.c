@@ -158,11 +158,11 @@ static void test_pod_ranking(void)
     }
     qsort(shuffled, n, sizeof(shuffled[0]), ranked_cmp);
     for (size_t i = 0; i < n; i++)
-        CHECK_STR(json_object_get_string(json_object_object_get(
-                      json_object_object_get(shuffled[i].pod, "metadata"),
-                      "name")),
-                  json_object_get_string(json_object_object_get(
-                      json_object_object_get(p[i].pod, "metadata"), "name")));
+        CHECK_STR(
+            json_object_get_string(json_object_object_get(
+                json_object_object_get(shuffled[i].pod, "metadata"), "name")),
+            json_object_get_string(json_object_object_get(
+                json_object_object_get(p[i].pod, "metadata"), "name")));
     CHECK_INT(rollout_pod_rank_cmp(&p[7].rank, &p[7].rank), 0);
     for (size_t i = 0; i < n; i++)
         json_object_put(p[i].pod);
@@ -176,9 +176,9 @@ static void test_availability(void)
     struct json_object *not_ready =
         pod("b", "", "Running", "False", "2026-01-01T00:00:00Z", 0,
             "2026-01-01T00:00:00Z");
-    struct json_object *no_time = parse(
-        "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
-        "\"True\"}]}}");
+    struct json_object *no_time =
+        parse("{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":"
+              "\"True\"}]}}");
     time_t t = rollout_parse_time("2026-01-01T00:00:00Z");
     int64_t wait = 0;
 
