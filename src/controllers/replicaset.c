@@ -383,7 +383,7 @@ static struct json_object *pod_from_template(struct rs_sync *s)
 /* Creates n pods in doubling batches (1, 2, 4, ...), stopping at the
  * first batch with a failure, as Kubernetes' slowStartBatch: a template
  * the API refuses costs one request, not n. Returns the failure's
- * message (a static buffer) or NULL. */
+ * message (written to err) or NULL. */
 static const char *create_pods(struct rs_sync *s, int64_t n, char *err,
                                size_t errlen)
 {
@@ -484,7 +484,6 @@ static void update_status(struct rs_sync *s, const char *failure,
     struct json_object *oldconds = ju_arr(old, "conditions");
     int64_t min_ready = 0, gen = 0, full = 0, ready = 0, avail = 0;
     time_t now = time(NULL);
-    bool had_failure = false;
 
     ju_int(spec, "minReadySeconds", &min_ready);
     *wait_s = 0;
@@ -513,12 +512,11 @@ static void update_status(struct rs_sync *s, const char *failure,
         struct json_object *c = ju_idx_obj(oldconds, i);
         const char *type = ju_str(c, "type");
         if (type && strcmp(type, "ReplicaFailure") == 0) {
-            had_failure = true;
-            if (failure &&
-                strcmp(ju_str(c, "message") ? ju_str(c, "message") : "",
-                       failure) == 0) {
+            /* Still failing: kept as first reported (as Kubernetes
+             * does); no failure this time: dropped. */
+            if (failure) {
                 json_object_array_add(conds, json_clone(c));
-                failure = NULL; /* unchanged: keep its time */
+                failure = NULL;
             }
             continue;
         }
@@ -536,7 +534,6 @@ static void update_status(struct rs_sync *s, const char *failure,
         ju_set_str(c, "message", failure);
         json_object_array_add(conds, c);
     }
-    (void)had_failure;
     if (json_object_array_length(conds))
         json_object_object_add(st, "conditions", conds);
     else
