@@ -191,6 +191,9 @@ static void handle_metrics(struct api_req *r)
                (long long)store_revision(r->api->st),
                store_count(r->api->st),
                (long long)store_db_bytes(r->api->st));
+    for (int i = 0; i < 8; i++)
+        if (r->api->metric_sources[i].fn)
+            r->api->metric_sources[i].fn(r->api->metric_sources[i].arg, &b);
     metrics_observe(&r->api->metrics, "get", "", 200, 0);
     http_respond(r->http, 200, "text/plain; version=0.0.4", NULL, b.data,
                  b.len);
@@ -304,6 +307,21 @@ void apiserver_set_authorizer(struct apiserver *api, apiserver_authorize_fn fn,
 {
     api->authorize = fn;
     api->authorize_arg = arg;
+}
+
+void apiserver_add_metrics(struct apiserver *api,
+                           void (*fn)(void *arg, struct buf *out), void *arg)
+{
+    for (int i = 0; i < 8; i++) {
+        if (!fn && api->metric_sources[i].arg == arg) {
+            api->metric_sources[i].fn = NULL;
+            api->metric_sources[i].arg = NULL;
+        } else if (fn && !api->metric_sources[i].fn) {
+            api->metric_sources[i].fn = fn;
+            api->metric_sources[i].arg = arg;
+            return;
+        }
+    }
 }
 
 bool apiserver_in_group(const char *groups, const char *group)

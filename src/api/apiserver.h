@@ -63,6 +63,11 @@ typedef bool (*apiserver_authorize_fn)(void *arg,
 /* Installs (fn NULL: removes) the authorizer for system:nodes. */
 void apiserver_set_authorizer(struct apiserver *api, apiserver_authorize_fn fn,
                               void *arg);
+/* Adds a source of /metrics lines (Prometheus text appended to out) or,
+ * with fn NULL, removes the one with that arg. At most 8. */
+void apiserver_add_metrics(struct apiserver *api,
+                           void (*fn)(void *arg, struct buf *out), void *arg);
+
 /* Whether a comma-joined group list holds group. */
 bool apiserver_in_group(const char *groups, const char *group);
 

@@ -97,6 +97,7 @@ int cloudhub_start(uv_loop_t *loop, struct apiserver *api, struct store *st,
         return rc;
     }
     hub_authz_install(h);
+    apiserver_add_metrics(api, hub_metrics, h);
     *out = h;
     return 0;
 }
@@ -109,6 +110,7 @@ void cloudhub_stop(struct cloudhub *h)
         return;
     h->stopping = true;
     apiserver_set_authorizer(h->api, NULL, NULL);
+    apiserver_add_metrics(h->api, NULL, h);
     hub_sessions_stop(h);
     http_server_stop(h->http);
     h->http = NULL;

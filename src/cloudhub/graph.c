@@ -368,10 +368,10 @@ static void apply_pod(struct graph *g, const struct store_event *ev,
     key_ns(ev->key, ns, sizeof(ns));
     struct refs now = {0};
     graph_pod_refs(ns, obj, refs_add, &now);
+    char *node_copy = strdup(node); /* node points into obj */
     json_object_put(obj);
     size_t klen = strlen(ev->key);
     struct pod *p = calloc(1, sizeof(*p) + klen + 1);
-    char *node_copy = strdup(node);
     if (!p || !node_copy) {
         free(p);
         free(node_copy);

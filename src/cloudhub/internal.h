@@ -28,9 +28,15 @@ struct cloudhub {
     uv_timer_t tick;            /* idle checks, lease renewal */
     bool stopping;
     int refs;                   /* the tick timer + open sessions */
+    /* metrics */
+    uint64_t sent_msgs, sent_bytes, recv_msgs;
+    uint64_t ack_buckets[12];   /* see HUB_ACK_BUCKETS in session.c */
+    uint64_t ack_count;
+    double ack_sum;
 };
 
 /* session.c */
+void hub_metrics(void *arg, struct buf *out);
 int hub_sessions_start(struct cloudhub *h);
 void hub_sessions_stop(struct cloudhub *h);
 /* GET /hub: authenticates and upgrades; answers the request either way. */

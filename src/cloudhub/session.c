@@ -32,8 +32,19 @@
 #define HUB_LEASE_SECONDS 40
 #define HUB_SYNC_EVERY_MS (HUB_HEARTBEAT_S * 1000)
 
+/* Changes sent and not yet acknowledged, for the ack latency metric. */
+#define HUB_PENDING 8
+
+struct pending {
+    int64_t rev;
+    uint64_t t_ns;
+};
+
 struct session {
     RB_ENTRY(session) link;
+    struct pending pending[HUB_PENDING];
+    int npending;
+    uint64_t bytes;         /* sent in this session */
     struct cloudhub *hub;
     struct ws *ws;
     char user[256];
@@ -86,6 +97,9 @@ static void send_text(struct session *s, const char *data, size_t len)
 {
     if (s->closing)
         return;
+    s->hub->sent_msgs++;
+    s->hub->sent_bytes += len;
+    s->bytes += len;
     int rc = ws_send(s->ws, false, data, len);
     if (rc) /* the edge does not keep up, or is gone: it resumes later */
         session_close(s, WS_CLOSE_GOING_AWAY, "cannot send");
@@ -159,7 +173,79 @@ static void route(void *arg, const char *node, enum graph_op op,
         send_put(s, r->ev->rev, key, v);
         store_value_unref(v);
     }
+    if (s->sent_rev != r->ev->rev) {
+        /* Remember when this revision went out (the oldest are dropped). */
+        if (s->npending == HUB_PENDING) {
+            memmove(s->pending, s->pending + 1,
+                    (HUB_PENDING - 1) * sizeof(s->pending[0]));
+            s->npending--;
+        }
+        s->pending[s->npending++] =
+            (struct pending){r->ev->rev, uv_hrtime()};
+    }
     s->sent_rev = r->ev->rev;
+}
+
+static const double ack_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                    0.1,   0.2,   0.5,   1,    5};
+#define HUB_ACK_BUCKETS (sizeof(ack_bounds) / sizeof(ack_bounds[0]))
+
+static void acked(struct session *s, int64_t rev)
+{
+    struct cloudhub *h = s->hub;
+    uint64_t now = uv_hrtime();
+    int i = 0;
+    for (; i < s->npending && s->pending[i].rev <= rev; i++) {
+        double secs = (double)(now - s->pending[i].t_ns) / 1e9;
+        size_t b = 0;
+        while (b < HUB_ACK_BUCKETS && secs > ack_bounds[b])
+            b++;
+        h->ack_buckets[b]++;
+        h->ack_count++;
+        h->ack_sum += secs;
+    }
+    memmove(s->pending, s->pending + i,
+            (size_t)(s->npending - i) * sizeof(s->pending[0]));
+    s->npending -= i;
+}
+
+void hub_metrics(void *arg, struct buf *out)
+{
+    struct cloudhub *h = arg;
+    buf_printf(out,
+               "# HELP kedge_hub_sessions Open edge sessions.\n"
+               "# TYPE kedge_hub_sessions gauge\nkedge_hub_sessions %d\n"
+               "# HELP kedge_hub_sent_messages_total Messages sent to edges.\n"
+               "# TYPE kedge_hub_sent_messages_total counter\n"
+               "kedge_hub_sent_messages_total %llu\n"
+               "# HELP kedge_hub_sent_bytes_total Message bytes sent to edges "
+               "(before framing and TLS).\n"
+               "# TYPE kedge_hub_sent_bytes_total counter\n"
+               "kedge_hub_sent_bytes_total %llu\n"
+               "# HELP kedge_hub_received_messages_total Messages from "
+               "edges.\n"
+               "# TYPE kedge_hub_received_messages_total counter\n"
+               "kedge_hub_received_messages_total %llu\n"
+               "# HELP kedge_hub_ack_latency_seconds From a change being "
+               "committed and sent to the edge's acknowledgement.\n"
+               "# TYPE kedge_hub_ack_latency_seconds histogram\n",
+               h->nsessions, (unsigned long long)h->sent_msgs,
+               (unsigned long long)h->sent_bytes,
+               (unsigned long long)h->recv_msgs);
+    uint64_t cum = 0;
+    for (size_t b = 0; b < HUB_ACK_BUCKETS; b++) {
+        cum += h->ack_buckets[b];
+        buf_printf(out, "kedge_hub_ack_latency_seconds_bucket{le=\"%g\"} "
+                        "%llu\n",
+                   ack_bounds[b], (unsigned long long)cum);
+    }
+    cum += h->ack_buckets[HUB_ACK_BUCKETS];
+    buf_printf(out,
+               "kedge_hub_ack_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+               "kedge_hub_ack_latency_seconds_sum %g\n"
+               "kedge_hub_ack_latency_seconds_count %llu\n",
+               (unsigned long long)cum, h->ack_sum,
+               (unsigned long long)h->ack_count);
 }
 
 static void on_store_event(void *arg, const struct store_event *ev)
@@ -297,8 +383,9 @@ static int catch_up(struct session *s, int64_t rev, int64_t now)
     }
     keyset_free(&hi.cand);
     log_info("hub", "node %s: resumed from revision %lld: %d changed, %d "
-                    "removed",
-             s->node, (long long)rev, puts, deletes);
+                    "removed, %llu bytes",
+             s->node, (long long)rev, puts, deletes,
+             (unsigned long long)s->bytes);
     return 0;
 }
 
@@ -318,6 +405,8 @@ static void snap_one(void *arg, const char *key)
     store_value_unref(v);
     sn->n++;
 }
+
+static void renew_lease(struct session *s);
 
 static void handle_hello(struct session *s, struct json_object *msg)
 {
@@ -353,8 +442,8 @@ static void handle_hello(struct session *s, struct json_object *msg)
         graph_keys(h->graph, s->node, snap_one, &sn);
         send_fmt(s, "{\"type\":\"snapshot-end\",\"rev\":%lld}", (long long)now);
         log_info("hub", "node %s: connected, snapshot of %d objects at "
-                        "revision %lld",
-                 s->node, sn.n, (long long)now);
+                        "revision %lld, %llu bytes",
+                 s->node, sn.n, (long long)now, (unsigned long long)s->bytes);
     } else {
         if (catch_up(s, rev, now) != 0) {
             session_close(s, WS_CLOSE_INTERNAL, "cannot read history");
@@ -365,6 +454,10 @@ static void handle_hello(struct session *s, struct json_object *msg)
     s->sent_rev = now;
     s->last_sync_ms = uv_now(h->loop);
     s->live = !s->closing;
+    if (s->live) { /* alive from the first moment, as a kubelet's lease */
+        s->last_lease_ms = s->last_sync_ms;
+        renew_lease(s);
+    }
 }
 
 /* ---- requests from the edge ------------------------------------------- */
@@ -419,6 +512,7 @@ static void on_message(void *arg, enum ws_opcode op, const void *data,
 {
     struct session *s = arg;
     s->last_rx_ms = uv_now(s->hub->loop);
+    s->hub->recv_msgs++;
     if (s->closing)
         return;
     struct json_tokener *tok = json_tokener_new();
@@ -437,8 +531,10 @@ static void on_message(void *arg, enum ws_opcode op, const void *data,
         session_close(s, WS_CLOSE_POLICY, "hello first");
     } else if (strcmp(type, "ack") == 0) {
         int64_t rev;
-        if (ju_int(msg, "rev", &rev) && rev > s->acked)
+        if (ju_int(msg, "rev", &rev) && rev > s->acked) {
             s->acked = rev;
+            acked(s, rev);
+        }
     } else if (strcmp(type, "request") == 0) {
         handle_request(s, msg);
     } /* other types: ignored (newer edges) */

@@ -189,6 +189,9 @@ void ctrl_eventf(struct ctrl *c, const struct resource_type *rt,
 extern const struct ctrl_def ctrl_eventttl_def;
 extern const struct ctrl_def ctrl_replicaset_def;
 extern const struct ctrl_def ctrl_deployment_def;
+extern const struct ctrl_def ctrl_gc_def;
+extern const struct ctrl_def ctrl_serviceaccount_def;
+extern const struct ctrl_def ctrl_endpoints_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */
 

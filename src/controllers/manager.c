@@ -29,6 +29,9 @@ static const struct ctrl_def *const controllers[] = {
     &ctrl_eventttl_def,
     &ctrl_replicaset_def,
     &ctrl_deployment_def,
+    &ctrl_gc_def,
+    &ctrl_serviceaccount_def,
+    &ctrl_endpoints_def,
     NULL,
 };
 

@@ -30,6 +30,9 @@
 #include <uv.h>
 
 #define HOLLOW_TICK_MS 50
+/* Connection attempts under way at once: past what the two ends' TLS
+ * handshakes can absorb, attempts only time out and back off. */
+#define HOLLOW_MAX_CONNECTING 256
 #define HOLLOW_PING_EVERY_MS (15 * 1000)
 #define HOLLOW_STATS_EVERY_MS (10 * 1000)
 
@@ -63,6 +66,7 @@ struct hollow {
     int connect_rate;
     int next_connect;       /* nodes connected at least once */
     int connected;
+    int connecting;         /* attempts not yet open or failed */
     long pods_running;
     uv_timer_t tick;
     uv_signal_t sigint, sigterm;
@@ -259,10 +263,18 @@ static void on_pod(struct hnode *n, struct json_object *pod)
     n->h->pods_running++;
 }
 
+/* Applies a revision; live changes are acknowledged at once. */
 static void advance(struct hnode *n, int64_t rev)
 {
     if (rev > n->rev)
         n->rev = rev;
+    if (!n->catching_up && n->open && n->rev > n->acked) {
+        char ack[64];
+        int len = snprintf(ack, sizeof(ack), "{\"type\":\"ack\",\"rev\":%lld}",
+                           (long long)n->rev);
+        wsclient_send(n->ws, false, ack, (size_t)len);
+        n->acked = n->rev;
+    }
 }
 
 static void on_message(void *arg, enum ws_opcode op, const void *data,
@@ -320,6 +332,7 @@ static void on_open(void *arg)
     n->open = true;
     n->failures = 0;
     n->h->connected++;
+    n->h->connecting--;
     struct json_object *m = json_object_new_object();
     ju_set_str(m, "type", "hello");
     ju_set_str(m, "node", n->name);
@@ -336,14 +349,18 @@ static void on_close(void *arg, int code, const char *reason)
     struct hnode *n = arg;
     if (n->open)
         n->h->connected--;
+    else
+        n->h->connecting--;
     n->open = false;
     n->ws = NULL;
     if (n->h->stopping)
         return;
     n->failures++;
-    if (n->failures <= 3 || n->failures % 20 == 0)
+    if (n->failures <= 2 || n->failures % 10 == 0)
         log_warn("hollow", "%s: disconnected (%d %s)", n->name, code, reason);
-    uint64_t backoff = 1000u << (n->failures < 5 ? n->failures : 5);
+    else
+        log_debug("hollow", "%s: disconnected (%d %s)", n->name, code, reason);
+    uint64_t backoff = 1000u << (n->failures < 4 ? n->failures : 4);
     n->reconnect_at = uv_now(n->h->loop) + backoff / 2 +
                       (uint64_t)(rand() % (int)(backoff / 2 + 1));
 }
@@ -360,7 +377,9 @@ static void connect_node(struct hnode *n)
     if (wsclient_connect(h->loop, &cfg, &ws_ops, n, &n->ws) != 0) {
         n->ws = NULL;
         n->reconnect_at = uv_now(h->loop) + 5000;
+        return;
     }
+    h->connecting++;
 }
 
 static void on_tick(uv_timer_t *t)
@@ -371,24 +390,18 @@ static void on_tick(uv_timer_t *t)
     int budget = h->connect_rate * HOLLOW_TICK_MS / 1000;
     if (budget < 1)
         budget = 1;
-    while (budget-- > 0 && h->next_connect < h->n)
+    while (budget-- > 0 && h->next_connect < h->n &&
+           h->connecting < HOLLOW_MAX_CONNECTING)
         connect_node(&h->nodes[h->next_connect++]);
     bool ping = now - h->last_ping_ms >= HOLLOW_PING_EVERY_MS;
     if (ping)
         h->last_ping_ms = now;
     for (int i = 0; i < h->next_connect; i++) {
         struct hnode *n = &h->nodes[i];
-        if (n->open && n->rev > n->acked) {
-            char ack[64];
-            int len = snprintf(ack, sizeof(ack),
-                               "{\"type\":\"ack\",\"rev\":%lld}",
-                               (long long)n->rev);
-            wsclient_send(n->ws, false, ack, (size_t)len);
-            n->acked = n->rev;
-        }
         if (n->open && ping)
             wsclient_ping(n->ws);
-        if (!n->ws && n->reconnect_at && now >= n->reconnect_at)
+        if (!n->ws && n->reconnect_at && now >= n->reconnect_at &&
+            h->connecting < HOLLOW_MAX_CONNECTING)
             connect_node(n);
     }
     if (!h->all_connected_logged && h->connected == h->n) {

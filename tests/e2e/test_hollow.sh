@@ -21,7 +21,8 @@ ready_nodes() { kubectl get nodes --no-headers 2>/dev/null | grep -c ' Ready ' |
 twenty_ready() { [ "$(ready_nodes)" = 20 ]; }
 wait_until "20 hollow nodes are Ready" 60 twenty_ready
 expect_eq "node labels" "$(kubectl get node h-7 -o jsonpath='{.metadata.labels.kubernetes\.io/hostname}')" "h-7"
-expect_eq "each node has a lease" "$(kubectl get lease -n kube-node-lease --no-headers | grep -c '^h-')" "20"
+twenty_leases() { [ "$(kubectl get lease -n kube-node-lease --no-headers | grep -c '^h-')" = 20 ]; }
+wait_until "each node has a lease" 30 twenty_leases
 
 for i in 0 1 2; do
     kubectl apply -f - >/dev/null <<EOF2
