@@ -355,4 +355,10 @@ wait_until "ReplicaFailure condition" 60 replica_failure
 n1=$(kubectl get events --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{ s += $1 } END { print s }')
 [ "${n1:-0}" -lt 50 ] || fail "FailedCreate retried $n1 times at once"
 
+# Deleting a Deployment takes its ReplicaSets and pods with it (the
+# garbage collector follows the ownerReferences the controllers set).
+kubectl delete deployment web >/dev/null
+wait_until "web's ReplicaSets deleted with it" 60 rs_are app=web 0
+wait_until "web's pods deleted with it" 60 pods_are app=web 0
+
 e2e_finish
