@@ -32,6 +32,7 @@ static const struct ctrl_def *const controllers[] = {
     &ctrl_gc_def,
     &ctrl_serviceaccount_def,
     &ctrl_endpoints_def,
+    &ctrl_scheduler_def,
     NULL,
 };
 
