@@ -51,6 +51,8 @@ struct snode {
     int64_t req_cpu, req_mem, pods;
     struct port *ports;
     int nports, cap_ports;
+    unsigned spread_gen;            /* spread_count is valid for this pod */
+    int spread_count;
     char name[];
 };
 
@@ -105,59 +107,55 @@ struct sched {
     struct spreads spreads;
     struct waits waiting;
     int nnodes;
+    unsigned spread_gen;
     const struct resource_type *pods_rt, *nodes_rt;
     unsigned rr;                    /* tie-break rotation */
 };
 
 /* ---- lookups ---------------------------------------------------------- */
 
-#define FIND(type, tree, field, value)                                        \
-    ({                                                                        \
-        size_t n_ = strlen(value);                                            \
-        struct type *q_ = malloc(sizeof(*q_) + n_ + 1);                       \
-        struct type *r_ = NULL;                                               \
-        if (q_) {                                                             \
-            memcpy(q_->field, value, n_ + 1);                                 \
-            r_ = RB_FIND(tree, &s->tree, q_);                                 \
-            free(q_);                                                         \
-        }                                                                     \
-        r_;                                                                   \
-    })
+/* Lookups build their query key in a stack buffer: this runs for every
+ * node for every pod, so no allocation. Keys and names are bounded by the
+ * API (names 253, keys under 600). */
+#define SCHED_KEY_MAX 1024
 
 static struct snode *node_find(struct sched *s, const char *name)
 {
+    union {
+        struct snode q;
+        char buf[sizeof(struct snode) + SCHED_KEY_MAX];
+    } u;
     size_t n = strlen(name);
-    struct snode *q = calloc(1, sizeof(*q) + n + 1), *r = NULL;
-    if (q) {
-        memcpy(q->name, name, n + 1);
-        r = RB_FIND(snodes, &s->nodes, q);
-        free(q);
-    }
-    return r;
+    if (n >= SCHED_KEY_MAX)
+        return NULL;
+    memcpy(u.q.name, name, n + 1);
+    return RB_FIND(snodes, &s->nodes, &u.q);
 }
 
 static struct spod *pod_find(struct sched *s, const char *key)
 {
+    union {
+        struct spod q;
+        char buf[sizeof(struct spod) + SCHED_KEY_MAX];
+    } u;
     size_t n = strlen(key);
-    struct spod *q = calloc(1, sizeof(*q) + n + 1), *r = NULL;
-    if (q) {
-        memcpy(q->key, key, n + 1);
-        r = RB_FIND(spods, &s->pods, q);
-        free(q);
-    }
-    return r;
+    if (n >= SCHED_KEY_MAX)
+        return NULL;
+    memcpy(u.q.key, key, n + 1);
+    return RB_FIND(spods, &s->pods, &u.q);
 }
 
 static struct waiting *wait_find(struct sched *s, const char *key)
 {
+    union {
+        struct waiting q;
+        char buf[sizeof(struct waiting) + SCHED_KEY_MAX];
+    } u;
     size_t n = strlen(key);
-    struct waiting *q = calloc(1, sizeof(*q) + n + 1), *r = NULL;
-    if (q) {
-        memcpy(q->key, key, n + 1);
-        r = RB_FIND(waits, &s->waiting, q);
-        free(q);
-    }
-    return r;
+    if (n >= SCHED_KEY_MAX)
+        return NULL;
+    memcpy(u.q.key, key, n + 1);
+    return RB_FIND(waits, &s->waiting, &u.q);
 }
 
 static int spread_add(struct sched *s, const char *owner, const char *node,
@@ -189,17 +187,29 @@ static int spread_add(struct sched *s, const char *owner, const char *node,
     return c;
 }
 
-static int spread_count(struct sched *s, const char *owner, const char *node)
+/* Marks every node with the number of owner's pods on it (nodes not
+ * marked have none): one walk over the owner's entries per pod. */
+static unsigned spread_gather(struct sched *s, const char *owner)
 {
+    unsigned gen = ++s->spread_gen;
+    union {
+        struct spread q;
+        char buf[sizeof(struct spread) + SCHED_KEY_MAX];
+    } u;
     size_t n = strlen(owner);
-    struct spread *q = calloc(1, sizeof(*q) + n + 1);
-    if (!q)
-        return 0;
-    memcpy(q->owner, owner, n + 1);
-    q->node = (char *)node;
-    struct spread *r = RB_FIND(spreads, &s->spreads, q);
-    free(q);
-    return r ? r->count : 0;
+    if (n >= SCHED_KEY_MAX)
+        return gen;
+    memcpy(u.q.owner, owner, n + 1);
+    u.q.node = "";
+    for (struct spread *r = RB_NFIND(spreads, &s->spreads, &u.q);
+         r && strcmp(r->owner, owner) == 0; r = RB_NEXT(spreads, &s->spreads, r)) {
+        struct snode *nd = node_find(s, r->node);
+        if (nd) {
+            nd->spread_gen = gen;
+            nd->spread_count = r->count;
+        }
+    }
+    return gen;
 }
 
 /* ---- pods' requests --------------------------------------------------- */
@@ -905,6 +915,10 @@ static void sync_pod(struct ctrl *c, const char *key)
     const char *owner = ref ? ju_str(ref, "uid") : NULL;
     bool has_pod_affinity = ju_obj(ju_obj(spec, "affinity"), "podAffinity") ||
                             ju_obj(ju_obj(spec, "affinity"), "podAntiAffinity");
+    bool has_node_affinity = ju_obj(spec, "nodeSelector") ||
+                             ju_obj(ju_obj(spec, "affinity"), "nodeAffinity");
+    bool has_preferred = ju_obj(ju_obj(spec, "affinity"), "nodeAffinity") != NULL;
+    unsigned gen = owner ? spread_gather(s, owner) : 0;
 
     struct failure f;
     memset(&f, 0, sizeof(f));
@@ -921,7 +935,7 @@ static void sync_pod(struct ctrl *c, const char *key)
             why = R_NOT_READY;
         } else if (n->unschedulable) {
             why = R_UNSCHEDULABLE;
-        } else if (!affinity_fits(n, spec)) {
+        } else if (has_node_affinity && !affinity_fits(n, spec)) {
             why = R_AFFINITY;
         } else if ((t = untolerated(n, tols))) {
             why = R_TAINT;
@@ -975,9 +989,11 @@ static void sync_pod(struct ctrl *c, const char *key)
         if (n->alloc_pods > 0)
             least += 10.0 * (double)(n->alloc_pods - n->pods) /
                      (double)n->alloc_pods;
-        double score = least + preferred_score(n, spec);
-        if (owner)
-            score -= 100.0 * spread_count(s, owner, n->name);
+        double score = least;
+        if (has_preferred)
+            score += preferred_score(n, spec);
+        if (owner && n->spread_gen == gen)
+            score -= 100.0 * n->spread_count;
         for (int i = 0; i < n->ntaints; i++)
             if (strcmp(n->taints[i].effect, "PreferNoSchedule") == 0 &&
                 !tolerated(&n->taints[i], tols))
