@@ -5,9 +5,11 @@
  */
 #include "cloud/cloud.h"
 #include "api/apiserver.h"
+#include "controllers/ctrl.h"
 #include "http/server.h"
 #include "pki/pki.h"
 #include "store/store.h"
+#include "util/duration.h"
 #include "util/errors.h"
 #include "util/flags.h"
 #include "util/log.h"
@@ -28,6 +30,7 @@ struct cloud {
     uv_loop_t *loop;
     struct store *st;
     struct apiserver *api;
+    struct ctrl_mgr *ctrl;
     struct http_server *http;
     SSL_CTX *ctx;
     uv_signal_t sigterm, sigint;
@@ -41,6 +44,8 @@ static void on_signal(uv_signal_t *s, int signum)
              signum == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_stop(c->http);
     c->http = NULL;
+    ctrl_mgr_stop(c->ctrl);
+    c->ctrl = NULL;
     apiserver_free(c->api);
     c->api = NULL;
     uv_signal_stop(&c->sigterm);
@@ -82,6 +87,10 @@ int cloud_main(int argc, char **argv)
     const char *log_level = "info";
     const char *db_sync = "full";
     const char *advertise = NULL;
+    const char *grace = "40s";
+    const char *eviction = "0";
+    const char *event_ttl = "1h";
+    bool no_controllers = false;
     int port = 6443;
     int window = 10000;
     const struct flag flags[] = {
@@ -100,6 +109,16 @@ int cloud_main(int argc, char **argv)
          "(survives a crash of the process)"},
         {"watch-window", FLAG_INT, &window,
          "recent changes kept in memory for watches that resume"},
+        {"node-grace-period", FLAG_STRING, &grace,
+         "how long a node may go without renewing its Lease or heartbeat "
+         "before it is marked Unknown and tainted unreachable"},
+        {"pod-eviction-timeout", FLAG_STRING, &eviction,
+         "delete the pods of a node unreachable this long (0: never, the "
+         "edge default; per node: annotation kedge.io/eviction-timeout)"},
+        {"event-ttl", FLAG_STRING, &event_ttl,
+         "how long events are kept after they last happened"},
+        {"disable-controllers", FLAG_BOOL, &no_controllers,
+         "serve the API only: no controllers, no scheduler"},
         {"log-level", FLAG_STRING, &log_level, "debug, info, warn or error"},
         {0},
     };
@@ -132,6 +151,23 @@ int cloud_main(int argc, char **argv)
     }
     if (window < 0) {
         fprintf(stderr, "kedge cloud: --watch-window must be >= 0\n");
+        return 2;
+    }
+    struct ctrl_mgr_config ccfg = {0};
+    if (duration_parse_ms(grace, &ccfg.node_grace_ms) || ccfg.node_grace_ms == 0) {
+        fprintf(stderr, "kedge cloud: --node-grace-period must be a positive "
+                        "duration like 40s or 2m, not \"%s\"\n", grace);
+        return 2;
+    }
+    if (duration_parse_ms(eviction, &ccfg.pod_eviction_ms)) {
+        fprintf(stderr, "kedge cloud: --pod-eviction-timeout must be a "
+                        "duration like 10m, or 0, not \"%s\"\n", eviction);
+        return 2;
+    }
+    if (duration_parse_ms(event_ttl, &ccfg.event_ttl_ms) ||
+        ccfg.event_ttl_ms == 0) {
+        fprintf(stderr, "kedge cloud: --event-ttl must be a positive "
+                        "duration like 1h, not \"%s\"\n", event_ttl);
         return 2;
     }
     if (!advertise)
@@ -213,6 +249,12 @@ int cloud_main(int argc, char **argv)
     if (rc)
         log_warn("cloud", "cannot record the kubernetes service: %s",
                  ke_strerror(rc));
+
+    if (!no_controllers) {
+        rc = ctrl_mgr_start(c.loop, c.st, c.api, &ccfg, &c.ctrl);
+        if (rc)
+            log_warn("cloud", "controllers not running: %s", ke_strerror(rc));
+    }
 
     char url[512], kubeconfig[4096], ca[4096], cert[4096], key[4096];
     snprintf(url, sizeof(url), strchr(advertise, ':') ? "https://[%s]:%d"

@@ -36,6 +36,8 @@ struct ctrl_mgr_config {
      * never (the edge default), unless the node's annotation
      * kedge.io/eviction-timeout says otherwise. */
     uint64_t pod_eviction_ms;
+    /* Events are deleted this long after their last occurrence. */
+    uint64_t event_ttl_ms;           /* default 1 h */
 };
 
 struct ctrl_mgr;
@@ -175,6 +177,10 @@ const char *ctrl_status_message(struct json_object *status);
 void ctrl_eventf(struct ctrl *c, const struct resource_type *rt,
                  struct json_object *obj, const char *type, const char *reason,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- the controllers (manager.c lists them) --------------------------- */
+
+extern const struct ctrl_def ctrl_eventttl_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */
 

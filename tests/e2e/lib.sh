@@ -124,6 +124,23 @@ expect_fail_match() {
     expect_match "$what" "$out" "$re"
 }
 
+# wait_until WHAT SECONDS CMD...: polls CMD (quietly) every 0.2 s until it
+# succeeds; fails the test naming WHAT when the deadline passes. Deadlines
+# are generous bounds for a loaded machine, not performance checks.
+wait_until() {
+    local what=$1 secs=$2
+    shift 2
+    local end=$((SECONDS + secs))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            fail "$what: not true after ${secs}s"
+            return 1
+        fi
+        sleep 0.2
+    done
+    return 0
+}
+
 # api METHOD PATH [curl args...]: an authenticated request with curl.
 api() {
     local method=$1 path=$2
