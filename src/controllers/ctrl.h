@@ -181,6 +181,7 @@ void ctrl_eventf(struct ctrl *c, const struct resource_type *rt,
 /* ---- the controllers (manager.c lists them) --------------------------- */
 
 extern const struct ctrl_def ctrl_eventttl_def;
+extern const struct ctrl_def ctrl_nodelifecycle_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */
 

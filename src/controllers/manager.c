@@ -27,6 +27,7 @@
 /* Every controller, in start order. */
 static const struct ctrl_def *const controllers[] = {
     &ctrl_eventttl_def,
+    &ctrl_nodelifecycle_def,
     NULL,
 };
 
