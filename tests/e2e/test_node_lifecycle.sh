@@ -20,12 +20,15 @@ renew_lease() { # NODE
         -H 'Content-Type: application/merge-patch+json' \
         -d "{\"spec\":{\"renewTime\":\"$(microts)\"}}" >/dev/null 2>&1
 }
-post_ready() { # NODE: what a kubelet posts: Ready=True with a fresh heartbeat
-    local now
+# post_ready NODE [STATUS]: what a kubelet posts: its Ready condition
+# (True unless STATUS says otherwise) with a fresh heartbeat.
+post_ready() {
+    local now status=${2:-True} reason=KubeletReady
     now=$(ts)
+    if [ "$status" != True ]; then reason=KubeletNotReady; fi
     api PATCH "/api/v1/nodes/$1/status" \
         -H 'Content-Type: application/merge-patch+json' \
-        -d "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",\"message\":\"kubelet is posting ready status\",\"lastHeartbeatTime\":\"$now\",\"lastTransitionTime\":\"$now\"}]}}" \
+        -d "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"$status\",\"reason\":\"$reason\",\"message\":\"kubelet says $status\",\"lastHeartbeatTime\":\"$now\",\"lastTransitionTime\":\"$now\"}]}}" \
         >/dev/null 2>&1
 }
 
@@ -153,6 +156,19 @@ wait_until "a NodeReady event about edge-1" 60 event_exists edge-1 NodeReady
 expect_eq "the pod kept its identity" \
     "$(kubectl get pod web -o jsonpath='{.metadata.uid}')" "$UID1"
 expect_eq "no pod was recreated" "$(kubectl get pods --no-headers | wc -l | tr -d ' ')" "1"
+
+# ---- a node that says it is not ready ----------------------------------------
+
+post_ready edge-1 False
+wait_until "edge-1 reporting Ready=False is NotReady" 60 is_status edge-1 NotReady
+wait_until "edge-1 gets the not-ready taint" 60 has_taint edge-1 "node.kubernetes.io/not-ready:NoSchedule;"
+expect_eq "a node that reports itself has no unreachable taint" \
+    "$(taints edge-1)" "node.kubernetes.io/not-ready:NoSchedule;"
+expect_eq "its own reason is kept" \
+    "$(kubectl get node edge-1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}')" "KubeletNotReady"
+post_ready edge-1
+wait_until "edge-1 is Ready after reporting so" 60 is_status edge-1 Ready
+wait_until "the not-ready taint is gone" 60 no_taint edge-1 not-ready
 
 # ---- opt-in eviction ------------------------------------------------------------
 
