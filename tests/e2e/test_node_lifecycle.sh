@@ -70,7 +70,26 @@ EOF
 make_pod() { # NAME NODE [DAEMONSET-OWNER]
     local owner=""
     if [ -n "${3:-}" ]; then
-        owner="  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: $3, uid: 6d1c1a52-0000-4000-8000-00000000d5e7, controller: true}]"
+        # A real DaemonSet (the garbage collector deletes pods whose owner
+        # does not exist), running only on nodes labelled agent=yes.
+        kubectl apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: $3, namespace: default}
+spec:
+  selector: {matchLabels: {app: $3}}
+  updateStrategy: {type: OnDelete}
+  template:
+    metadata: {labels: {app: $3}}
+    spec:
+      nodeSelector: {agent: "yes"}
+      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
+EOF
+        kubectl label node "$2" agent=yes --overwrite >/dev/null
+        local uid
+        uid=$(kubectl get daemonset "$3" -o jsonpath='{.metadata.uid}')
+        owner="  labels: {app: $3}
+  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: $3, uid: $uid, controller: true}]"
     fi
     kubectl create -f - >/dev/null <<EOF
 apiVersion: v1
