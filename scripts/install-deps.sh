@@ -7,6 +7,7 @@ PKGS=(
     # build
     gcc make cmake pkg-config
     libuv1-dev libssl-dev libsqlite3-dev libjson-c-dev libhttp-parser-dev libbsd-dev zlib1g-dev libcurl4-openssl-dev
+    libwslay-dev
     # fuzzing and sanitizers
     clang libclang-rt-14-dev
     # tests and demo

@@ -3,7 +3,8 @@
  * an optional SSL object with a pair of memory BIOs (network bytes in,
  * network bytes out), and at most one request being answered. Bytes that
  * arrive while a response is outstanding are held (capped) and parsed
- * when it finishes, so pipelined requests are answered in order.
+ * when it finishes, so pipelined requests are answered in order. A
+ * handler may upgrade its connection into a byte tunnel (WebSocket).
  */
 #include "http/server.h"
 #include "pki/pki.h"
@@ -11,6 +12,7 @@
 #include "util/log.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <http_parser.h>
 #include <openssl/err.h>
@@ -37,7 +39,12 @@ struct http_server {
     bool stopping;
 };
 
-enum conn_state { CONN_READING, CONN_HANDLING, CONN_STREAMING };
+enum conn_state { CONN_READING, CONN_HANDLING, CONN_STREAMING, CONN_TUNNEL };
+
+struct http_tunnel {
+    const struct http_tunnel_ops *ops; /* NULL until the upgrade is done */
+    void *arg;
+};
 
 struct http_conn {
     uv_tcp_t tcp;
@@ -59,8 +66,13 @@ struct http_conn {
     bool closing;
     uint64_t last_activity_ms;
     bool msg_started;
+    bool in_handler;            /* inside srv->handler */
+    struct http_tunnel tunnel;  /* state CONN_TUNNEL */
     char remote[64];
 };
+
+#define TUNNEL_CONN(t)                                                     \
+    ((struct http_conn *)((char *)(t) - offsetof(struct http_conn, tunnel)))
 
 struct write_req {
     uv_write_t req;
@@ -71,6 +83,7 @@ struct write_req {
 
 static void conn_close(struct http_conn *c);
 static int conn_feed(struct http_conn *c, const char *data, size_t len);
+static void tunnel_deliver_held(struct http_conn *c);
 
 const char *http_status_text(int status)
 {
@@ -536,6 +549,10 @@ static int on_message_complete(http_parser *p)
     struct http_request *r = c->req;
     c->msg_started = false;
     c->keep_alive = http_should_keep_alive(p) != 0;
+    /* After an upgrade request the bytes that follow are in the other
+     * protocol: unless the handler upgrades, the connection ends. */
+    if (p->upgrade)
+        c->keep_alive = false;
     c->state = CONN_HANDLING;
     r->start_ns = mono_ns();
     /* Stop parsing: the rest waits until this request is answered. */
@@ -576,6 +593,10 @@ static void send_bad_request(struct http_conn *c, const char *why)
 static int conn_feed(struct http_conn *c, const char *data, size_t len)
 {
     while (len > 0 && !c->closing) {
+        if (c->state == CONN_TUNNEL) {
+            c->tunnel.ops->on_data(c->tunnel.arg, data, len);
+            return 0;
+        }
         if (c->state != CONN_READING) {
             if (buf_append(&c->held, data, len) != 0) {
                 log_warn("http", "%s: too much data while answering, closing",
@@ -607,7 +628,11 @@ static int conn_feed(struct http_conn *c, const char *data, size_t len)
                 return -1;
             }
             len = 0;
+            c->in_handler = true;
             c->srv->handler(c->srv->arg, c->req);
+            c->in_handler = false;
+            if (c->state == CONN_TUNNEL)
+                tunnel_deliver_held(c);
             return 0;
         }
         data += n;
@@ -616,11 +641,95 @@ static int conn_feed(struct http_conn *c, const char *data, size_t len)
     return 0;
 }
 
+/* ---- tunnels ---------------------------------------------------------- */
+
+/* Hands the bytes that came with or after the upgrade request to the
+ * tunnel, and drops what only HTTP parsing needed. */
+static void tunnel_deliver_held(struct http_conn *c)
+{
+    struct buf held = c->held;
+    buf_init(&c->held, 0);
+    free(c->last_field);
+    c->last_field = NULL;
+    if (held.len && !c->closing)
+        c->tunnel.ops->on_data(c->tunnel.arg, held.data, held.len);
+    buf_free(&held);
+}
+
+int http_upgrade(struct http_request *req, const char *extra_headers,
+                 const struct http_tunnel_ops *ops, void *arg,
+                 struct http_tunnel **out)
+{
+    struct http_conn *c = req->conn;
+    if (!c) {
+        req->local_status = 501;
+        return -ENOTSUP;
+    }
+    request_free(c->req);
+    c->req = NULL;
+    c->state = CONN_TUNNEL;
+    if (c->closing)
+        return -EPIPE;
+    char head[2048];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 101 Switching Protocols\r\n%s\r\n",
+                     extra_headers ? extra_headers : "");
+    if (n < 0 || (size_t)n >= sizeof(head) ||
+        conn_send(c, head, (size_t)n) != 0) {
+        conn_close(c);
+        return -EPIPE;
+    }
+    c->tunnel.ops = ops;
+    c->tunnel.arg = arg;
+    c->last_activity_ms = now_ms(c->srv->loop);
+    *out = &c->tunnel;
+    if (!c->in_handler)
+        tunnel_deliver_held(c);
+    return 0;
+}
+
+int http_tunnel_write(struct http_tunnel *t, const void *data, size_t len)
+{
+    struct http_conn *c = TUNNEL_CONN(t);
+    if (c->closing)
+        return -EPIPE;
+    if (c->queued + len > HTTP_MAX_TUNNEL_QUEUE_BYTES) {
+        log_warn("http", "%s: tunnel peer too slow (%zu bytes queued), "
+                         "closing", c->remote, c->queued);
+        conn_close(c);
+        return -EPIPE;
+    }
+    if (len == 0)
+        return 0;
+    return conn_send(c, data, len);
+}
+
+size_t http_tunnel_queued(const struct http_tunnel *t)
+{
+    return TUNNEL_CONN(t)->queued;
+}
+
+void http_tunnel_close(struct http_tunnel *t)
+{
+    struct http_conn *c = TUNNEL_CONN(t);
+    if (c->closing)
+        return;
+    if (c->ssl && c->handshake_done) {
+        SSL_shutdown(c->ssl);
+        tls_flush(c);
+    }
+    conn_close(c);
+}
+
 /* ---- connections ----------------------------------------------------- */
 
 static void on_closed(uv_handle_t *h)
 {
     struct http_conn *c = h->data;
+    /* Tunnels hear of the end here, from the loop, so that on_close never
+     * runs inside one of their own calls. */
+    if (c->state == CONN_TUNNEL && c->tunnel.ops)
+        c->tunnel.ops->on_close(c->tunnel.arg);
     free(c);
 }
 
@@ -783,6 +892,9 @@ static void on_connection(uv_stream_t *server, int status)
         }
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
         SSL_set_accept_state(c->ssl);
+        /* Idle connections (most tunnels, most of the time) give their
+         * 16 KiB TLS record buffers back. */
+        SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     }
     c->next = srv->conns;
     if (srv->conns)
@@ -792,8 +904,8 @@ static void on_connection(uv_stream_t *server, int status)
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
-/* Closes connections idle for too long; streams are kept alive by their
- * own writes. */
+/* Closes connections idle for too long between requests; streams and
+ * tunnels are left alone (a tunnel's protocol has its own heartbeats). */
 static void on_sweep(uv_timer_t *t)
 {
     struct http_server *srv = t->data;

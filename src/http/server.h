@@ -19,6 +19,8 @@
 #define HTTP_MAX_BODY_BYTES (3 * 1024 * 1024)
 #define HTTP_MAX_HEADER_BYTES (1024 * 1024)
 #define HTTP_MAX_STREAM_QUEUE_BYTES (32 * 1024 * 1024)
+/* A tunnel whose unsent output passes this is closed (a peer not reading). */
+#define HTTP_MAX_TUNNEL_QUEUE_BYTES (32 * 1024 * 1024)
 
 struct http_conn;
 
@@ -91,6 +93,45 @@ int http_stream_start(struct http_request *req, int status,
 int http_stream_write(struct http_request *req, const char *data, size_t len);
 /* Ends the chunked response and finishes the request. */
 void http_stream_end(struct http_request *req);
+
+/*
+ * Protocol upgrade (WebSocket). http_upgrade answers req with "101
+ * Switching Protocols" plus extra_headers ("Name: value\r\n" lines, which
+ * must include Upgrade and Connection) and turns the connection into a
+ * byte tunnel: every byte the client sends from then on (including bytes
+ * that arrived right after the request head) goes, decrypted, to
+ * ops->on_data. Tunnels are exempt from the idle sweep (the protocol
+ * inside keeps its own heartbeats).
+ *
+ * req is finished by the call, success or not: read what you need from it
+ * (authenticated, user, groups, headers) before. On success *out is set
+ * before any callback runs; bytes already received are delivered after
+ * the handler returns (or at once when the upgrade happens outside the
+ * handler). ops must outlive the tunnel. Returns 0, -ENOTSUP for
+ * in-process requests, or -EPIPE when the connection is gone (no callback
+ * follows).
+ */
+struct http_tunnel;
+struct http_tunnel_ops {
+    void (*on_data)(void *arg, const char *data, size_t len);
+    /* Called once, from the loop (never from inside http_tunnel_write or
+     * http_tunnel_close), when the connection is gone: peer closed, error,
+     * output cap, http_tunnel_close or http_server_stop. The tunnel is
+     * invalid after it returns. */
+    void (*on_close)(void *arg);
+};
+int http_upgrade(struct http_request *req, const char *extra_headers,
+                 const struct http_tunnel_ops *ops, void *arg,
+                 struct http_tunnel **out);
+/* Sends bytes through the tunnel (encrypted when TLS is on). Returns 0, or
+ * -EPIPE when the connection is closing or its queued output would pass
+ * HTTP_MAX_TUNNEL_QUEUE_BYTES (it is then closed; on_close follows). */
+int http_tunnel_write(struct http_tunnel *t, const void *data, size_t len);
+/* Bytes handed to the socket and not yet sent. */
+size_t http_tunnel_queued(const struct http_tunnel *t);
+/* Closes gracefully: queued output (up to 1 MiB) and a TLS close_notify
+ * are sent first. on_close follows. */
+void http_tunnel_close(struct http_tunnel *t);
 
 /* Reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);
