@@ -6,12 +6,12 @@ set -euo pipefail
 PKGS=(
     # build
     gcc make cmake pkg-config
-    libuv1-dev libssl-dev libsqlite3-dev libjson-c-dev libhttp-parser-dev libbsd-dev zlib1g-dev libcurl4-openssl-dev
-    libwslay-dev
+    libuv1-dev libssl-dev libsqlite3-dev libjson-c-dev libhttp-parser-dev libbsd-dev zlib1g-dev
+    libcurl4-openssl-dev libwslay-dev
     # fuzzing and sanitizers
     clang libclang-rt-14-dev
     # tests and demo
-    openssl curl sqlite3 python3-kubernetes python3-yaml procps iproute2
+    openssl curl sqlite3 python3-kubernetes python3-yaml python3-websocket procps iproute2
 )
 
 missing=()

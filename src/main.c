@@ -1,5 +1,6 @@
 /* kedge: one binary, several roles; this file only dispatches. */
 #include "cloud/cloud.h"
+#include "hollow/hollow.h"
 #include "join/join.h"
 
 #include <stdio.h>
@@ -15,6 +16,8 @@ static const struct command commands[] = {
     {"cloud", cloud_main,
      "run the control plane (Kubernetes API server and storage)"},
     {"token", token_main, "create, list and delete join tokens for edges"},
+    {"hollow", hollow_main,
+     "simulate many edge nodes (real protocol, fake runtime) for scale tests"},
     {NULL, NULL, NULL},
 };
 

@@ -191,6 +191,9 @@ static void handle_metrics(struct api_req *r)
                (long long)store_revision(r->api->st),
                store_count(r->api->st),
                (long long)store_db_bytes(r->api->st));
+    for (int i = 0; i < 8; i++)
+        if (r->api->metric_sources[i].fn)
+            r->api->metric_sources[i].fn(r->api->metric_sources[i].arg, &b);
     metrics_observe(&r->api->metrics, "get", "", 200, 0);
     http_respond(r->http, 200, "text/plain; version=0.0.4", NULL, b.data,
                  b.len);
@@ -299,6 +302,101 @@ static bool is_public_path(const char *path)
            strncmp(path, "/livez/", 7) == 0 || strncmp(path, "/readyz/", 8) == 0;
 }
 
+void apiserver_set_authorizer(struct apiserver *api, apiserver_authorize_fn fn,
+                              void *arg)
+{
+    api->authorize = fn;
+    api->authorize_arg = arg;
+}
+
+void apiserver_add_metrics(struct apiserver *api,
+                           void (*fn)(void *arg, struct buf *out), void *arg)
+{
+    for (int i = 0; i < 8; i++) {
+        if (!fn && api->metric_sources[i].arg == arg) {
+            api->metric_sources[i].fn = NULL;
+            api->metric_sources[i].arg = NULL;
+        } else if (fn && !api->metric_sources[i].fn) {
+            api->metric_sources[i].fn = fn;
+            api->metric_sources[i].arg = arg;
+            return;
+        }
+    }
+}
+
+bool apiserver_in_group(const char *groups, const char *group)
+{
+    size_t n = strlen(group);
+    for (const char *p = groups; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, group, n) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+/* The Kubernetes verb of a resource request. */
+static const char *request_verb(struct api_req *r)
+{
+    const char *m = r->http->method;
+    bool collection = r->t.name[0] == 0;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        if ((r->verb && strcmp(r->verb, "watch") == 0) ||
+            (collection && api_query_is_watch(r->http)))
+            return "watch";
+        return collection ? "list" : "get";
+    }
+    if (strcmp(m, "POST") == 0)
+        return "create";
+    if (strcmp(m, "PUT") == 0)
+        return "update";
+    if (strcmp(m, "PATCH") == 0)
+        return "patch";
+    if (strcmp(m, "DELETE") == 0)
+        return collection ? "deletecollection" : "delete";
+    return m;
+}
+
+/* Answers 403 and returns false when the identity may not do this. */
+static bool authorized(struct api_req *r)
+{
+    struct http_request *req = r->http;
+    if (!apiserver_in_group(req->groups, "system:nodes") ||
+        apiserver_in_group(req->groups, "system:masters"))
+        return true;
+    const char *verb = request_verb(r);
+    struct apiserver_authz a = {
+        .user = req->user, .groups = req->groups, .verb = verb,
+        .rt = r->t.rt, .ns = r->t.ns, .name = r->t.name, .sub = r->t.sub,
+        .req = req};
+    char why[400] = "no node authorizer is running";
+    if (r->api->authorize &&
+        r->api->authorize(r->api->authorize_arg, &a, why, sizeof(why)))
+        return true;
+    char what[600], scope[400];
+    if (r->t.name[0])
+        snprintf(what, sizeof(what), "%s \"%s\"", r->t.rt->resource,
+                 r->t.name);
+    else
+        snprintf(what, sizeof(what), "%s", r->t.rt->resource);
+    if (r->t.ns[0])
+        snprintf(scope, sizeof(scope), "in the namespace \"%s\"", r->t.ns);
+    else
+        snprintf(scope, sizeof(scope), "at the cluster scope");
+    log_warn("api", "forbidden: %s %s %s%s%s: %s", req->user, verb,
+             r->t.rt->resource, r->t.name[0] ? "/" : "", r->t.name, why);
+    api_respond_status(r, 403, "Forbidden", r->t.name[0] ? r->t.name : NULL,
+                       r->t.rt->resource,
+                       "%s is forbidden: User \"%s\" cannot %s resource "
+                       "\"%s%s%s\" in API group \"%s\" %s: %s",
+                       what, req->user, verb, r->t.rt->resource,
+                       r->t.sub[0] ? "/" : "", r->t.sub, r->t.rt->group, scope,
+                       why);
+    return false;
+}
+
 void apiserver_handle(void *arg, struct http_request *req)
 {
     struct apiserver *api = arg;
@@ -356,5 +454,7 @@ void apiserver_handle(void *arg, struct http_request *req)
         }
         r.dry_run = true;
     }
+    if (!authorized(&r))
+        return;
     api_handle_resource(&r);
 }

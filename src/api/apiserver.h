@@ -10,7 +10,12 @@
 #include "http/server.h"
 #include "store/store.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <uv.h>
+
+struct resource_type;
 
 struct apiserver_config {
     const char *service_cidr;   /* "10.96.0.0/12" */
@@ -34,6 +39,37 @@ int apiserver_publish_endpoint(struct apiserver *api, const char *address,
 void apiserver_free(struct apiserver *api);
 /* The http_handler_fn for http_server_start (arg = the apiserver). */
 void apiserver_handle(void *arg, struct http_request *req);
+
+/*
+ * Authorization. Identities in group system:masters may do anything;
+ * identities in group system:nodes only what the installed authorizer
+ * allows (nothing when none is installed: CloudHub installs the node
+ * authorizer); other authenticated identities may do anything (there are
+ * no roles yet).
+ */
+struct apiserver_authz {
+    const char *user, *groups;
+    const char *verb;          /* get list watch create update patch delete
+                                  deletecollection */
+    const struct resource_type *rt;
+    const char *ns, *name, *sub; /* "" when absent */
+    const struct http_request *req; /* for the query (field selectors) */
+};
+/* Returns true to allow; otherwise why (the end of the Forbidden
+ * message) is filled. */
+typedef bool (*apiserver_authorize_fn)(void *arg,
+                                       const struct apiserver_authz *a,
+                                       char *why, size_t len);
+/* Installs (fn NULL: removes) the authorizer for system:nodes. */
+void apiserver_set_authorizer(struct apiserver *api, apiserver_authorize_fn fn,
+                              void *arg);
+/* Adds a source of /metrics lines (Prometheus text appended to out) or,
+ * with fn NULL, removes the one with that arg. At most 8. */
+void apiserver_add_metrics(struct apiserver *api,
+                           void (*fn)(void *arg, struct buf *out), void *arg);
+
+/* Whether a comma-joined group list holds group. */
+bool apiserver_in_group(const char *groups, const char *group);
 
 /*
  * One request served in-process, through exactly the code HTTP requests

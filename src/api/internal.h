@@ -29,6 +29,12 @@ struct apiserver {
     struct metrics metrics;
     struct api_watch *watches;   /* open watch streams */
     uv_timer_t *ns_timer;        /* namespace termination (namespaces.c) */
+    apiserver_authorize_fn authorize;
+    void *authorize_arg;
+    struct {
+        void (*fn)(void *arg, struct buf *out);
+        void *arg;
+    } metric_sources[8];
 };
 
 /* A list of store keys (namespaces.c). */
@@ -44,13 +50,28 @@ int api_namespaces_init(struct apiserver *api);
 void api_namespaces_schedule(struct apiserver *api);
 void api_namespaces_stop(struct apiserver *api);
 
-/* Deletion (rest.c). api_delete_object deletes, or with finalizers (and
- * for namespaces) marks for deletion, the stored object obj at key;
- * *result is what the client is answered (caller puts).
- * api_remove_object removes it for good. */
+/* How a delete treats the object's dependents (DeleteOptions
+ * propagationPolicy). DEFAULT keeps what the object's finalizers already
+ * ask for, else Background, Kubernetes' default for every kind served. */
+enum api_propagation {
+    API_PROPAGATE_DEFAULT,
+    API_PROPAGATE_BACKGROUND,
+    API_PROPAGATE_FOREGROUND,
+    API_PROPAGATE_ORPHAN,
+};
+/* The finalizers the garbage collector acts on. */
+#define API_FINALIZER_ORPHAN "orphan"
+#define API_FINALIZER_FOREGROUND "foregroundDeletion"
+
+/* Deletion (rest.c). api_delete_object deletes the stored object obj at
+ * key, or marks it for deletion (deletionTimestamp) when finalizers hold
+ * it: its own, the garbage collector's for Foreground and Orphan
+ * propagation, and always for namespaces; *result is what the client is
+ * answered (caller puts). api_remove_object removes it for good. */
 int api_delete_object(struct apiserver *api, const struct resource_type *rt,
                       const char *key, struct json_object *obj, int64_t rev,
-                      bool dry_run, struct json_object **result);
+                      enum api_propagation prop, bool dry_run,
+                      struct json_object **result);
 int api_remove_object(struct apiserver *api, const struct resource_type *rt,
                       const char *key, struct json_object *obj,
                       int64_t expect_rev);
@@ -134,6 +155,8 @@ const char *api_json(struct json_object *obj, size_t *len);
 
 /* ---- verbs (rest.c, watch.c, table.c, discovery.c) ---- */
 void api_handle_resource(struct api_req *r);
+/* ?watch=1|true|True */
+bool api_query_is_watch(struct http_request *h);
 void api_handle_watch(struct api_req *r);
 void api_watch_close_all(struct apiserver *api);
 /* Open watch streams of clients (in-process store watchers excluded). */

@@ -82,8 +82,9 @@ static int purge(struct apiserver *api, const char *ns)
                 continue;
             }
             struct json_object *res = NULL;
-            if (api_delete_object(api, rt, keys.keys[k], o, rev, false,
-                                  &res) != 0 ||
+            /* Background, as Kubernetes' namespace deleter asks. */
+            if (api_delete_object(api, rt, keys.keys[k], o, rev,
+                                  API_PROPAGATE_BACKGROUND, false, &res) != 0 ||
                 ju_len(ju_arr(ju_obj(o, "metadata"), "finalizers")) > 0)
                 remaining++;
             json_object_put(res);

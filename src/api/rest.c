@@ -1045,18 +1045,78 @@ int api_remove_object(struct apiserver *api, const struct resource_type *rt,
     return 0;
 }
 
+/* Whether the JSON array arr holds the string v. */
+static bool array_has_str(struct json_object *arr, const char *v)
+{
+    for (size_t i = 0; i < ju_len(arr); i++) {
+        struct json_object *e = json_object_array_get_idx(arr, i);
+        if (json_object_is_type(e, json_type_string) &&
+            strcmp(json_object_get_string(e), v) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Sets the garbage collector's finalizers of md for propagation prop, as
+ * Kubernetes' registry does on delete: Orphan wants "orphan", Foreground
+ * "foregroundDeletion", Background neither; DEFAULT leaves them as they
+ * are. Returns whether the finalizers changed.
+ */
+static bool set_gc_finalizers(struct json_object *md, enum api_propagation prop)
+{
+    if (prop == API_PROPAGATE_DEFAULT)
+        return false;
+    const char *want = prop == API_PROPAGATE_ORPHAN       ? API_FINALIZER_ORPHAN
+                       : prop == API_PROPAGATE_FOREGROUND ? API_FINALIZER_FOREGROUND
+                                                          : NULL;
+    struct json_object *was = ju_arr(md, "finalizers");
+    struct json_object *now = json_object_new_array();
+    bool changed = false;
+    for (size_t i = 0; i < ju_len(was); i++) {
+        struct json_object *e = json_object_array_get_idx(was, i);
+        const char *f = json_object_is_type(e, json_type_string)
+                            ? json_object_get_string(e)
+                            : "";
+        if ((strcmp(f, API_FINALIZER_ORPHAN) == 0 ||
+             strcmp(f, API_FINALIZER_FOREGROUND) == 0) &&
+            (!want || strcmp(f, want) != 0)) {
+            changed = true;
+            continue;
+        }
+        json_object_array_add(now, json_object_get(e));
+    }
+    if (want && !array_has_str(now, want)) {
+        json_object_array_add(now, json_object_new_string(want));
+        changed = true;
+    }
+    if (!changed)
+        json_object_put(now);
+    else if (json_object_array_length(now) == 0) {
+        json_object_put(now);
+        json_object_object_del(md, "finalizers");
+    } else {
+        json_object_object_add(md, "finalizers", now);
+    }
+    return changed;
+}
+
 /*
  * Deletes (or, with finalizers, marks for deletion) one stored object.
- * *deleted says which happened; *result is the object as returned to the
- * client (caller puts).
+ * prop sets the garbage collector's finalizers first (Foreground and
+ * Orphan hold the object until the collector has dealt with its
+ * dependents; namespaces ignore it). *result is the object as returned to
+ * the client (caller puts).
  */
 int api_delete_object(struct apiserver *api, const struct resource_type *rt,
-                         const char *key, struct json_object *obj,
-                         int64_t rev, bool dry_run, struct json_object **result)
+                      const char *key, struct json_object *obj, int64_t rev,
+                      enum api_propagation prop, bool dry_run,
+                      struct json_object **result)
 {
     struct json_object *md = ju_obj_ensure(obj, "metadata");
-    bool has_finalizers = ju_len(ju_arr(md, "finalizers")) > 0;
     bool ns_obj = is_namespaces(rt);
+    bool changed = ns_obj ? false : set_gc_finalizers(md, prop);
+    bool has_finalizers = ju_len(ju_arr(md, "finalizers")) > 0;
     *result = json_object_get(obj);
     if (!has_finalizers && !ns_obj) {
         if (dry_run)
@@ -1068,10 +1128,14 @@ int api_delete_object(struct apiserver *api, const struct resource_type *rt,
         api_now_rfc3339(ts);
         ju_set_str(md, "deletionTimestamp", ts);
         ju_set_int(md, "deletionGracePeriodSeconds", 0);
+        int64_t gen;
+        if (rt->has_generation && ju_int(md, "generation", &gen) && gen > 0)
+            ju_set_int(md, "generation", gen + 1);
         if (ns_obj)
             ju_set_str(ju_obj_ensure(obj, "status"), "phase", "Terminating");
-        if (dry_run)
-            return 0;
+        changed = true;
+    }
+    if (changed && !dry_run) {
         int64_t nrev = store_next_revision(api->st);
         api_set_rv(obj, nrev);
         size_t len;
@@ -1088,52 +1152,190 @@ int api_delete_object(struct apiserver *api, const struct resource_type *rt,
     return 0;
 }
 
-/* DeleteOptions preconditions from the body, if any. */
-static int check_delete_options(struct api_req *r, struct json_object *obj,
-                                int64_t rev)
+/* What a DeleteOptions (body or query) asks for. */
+struct delete_options {
+    enum api_propagation prop;
+    char uid[80];          /* preconditions.uid, "" if none */
+    char rv[32];           /* preconditions.resourceVersion, "" if none */
+    bool has_uid, has_rv;
+};
+
+/* Go's strconv.ParseBool, which the query parameter codec uses. */
+static int parse_go_bool(const char *s, bool *out)
 {
-    if (r->http->body.len == 0)
-        return 0;
-    char err[256];
-    struct json_object *opts =
-        api_parse_json(r->http->body.data, r->http->body.len, err, sizeof(err));
-    if (!opts || !json_object_is_type(opts, json_type_object)) {
-        char msg[400];
-        snprintf(msg, sizeof(msg), "the DeleteOptions body is not valid: %s",
-                 opts ? "not an object" : err);
-        respond_bad_request(r, msg);
-        json_object_put(opts);
-        return -1;
+    static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(s, t[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(s, f[i]) == 0) {
+            *out = false;
+            return 0;
+        }
     }
-    struct json_object *pre = ju_obj(opts, "preconditions");
-    const char *uid = ju_str(pre, "uid");
-    const char *prv = ju_str(pre, "resourceVersion");
-    int rc = 0;
+    return -1;
+}
+
+/* Answers 422 for DeleteOptions that fail validation, as Kubernetes does
+ * (DeleteOptions.meta.k8s.io "" is invalid: ...). */
+static void respond_invalid_options(struct api_req *r, const struct ferr *errs)
+{
+    const struct resource_type *saved = r->t.rt;
+    struct resource_type opts = *saved; /* metrics count the resource */
+    opts.group = "meta.k8s.io";
+    opts.kind = "DeleteOptions";
+    r->t.rt = &opts;
+    api_respond_invalid(r, "", errs);
+    r->t.rt = saved;
+}
+
+/*
+ * Reads the request's DeleteOptions: the body when there is one, else the
+ * query (?propagationPolicy=, ?orphanDependents=), as Kubernetes' delete
+ * handlers do, and validates them. Returns 0, or -1 after answering the
+ * request (400 for an unreadable body or parameter, 422 for a policy
+ * Kubernetes refuses).
+ */
+static int parse_delete_options(struct api_req *r, struct delete_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    char policy[64] = "";
+    bool has_policy = false, has_orphan = false, orphan = false;
+    int rc = -1;
+    struct json_object *opts = NULL;
+    if (r->http->body.len > 0) {
+        char err[256];
+        opts = api_parse_json(r->http->body.data, r->http->body.len, err,
+                              sizeof(err));
+        if (!opts || !json_object_is_type(opts, json_type_object)) {
+            char msg[400];
+            snprintf(msg, sizeof(msg),
+                     "the DeleteOptions body is not valid: %s",
+                     opts ? "not an object" : err);
+            respond_bad_request(r, msg);
+            goto out;
+        }
+        struct json_object *v;
+        if (json_object_object_get_ex(opts, "propagationPolicy", &v) && v) {
+            if (!json_object_is_type(v, json_type_string)) {
+                respond_bad_request(r, "json: cannot unmarshal into Go struct "
+                                       "field DeleteOptions.propagationPolicy "
+                                       "of type v1.DeletionPropagation");
+                goto out;
+            }
+            snprintf(policy, sizeof(policy), "%s", json_object_get_string(v));
+            has_policy = true;
+        }
+        if (json_object_object_get_ex(opts, "orphanDependents", &v) && v) {
+            if (!json_object_is_type(v, json_type_boolean)) {
+                respond_bad_request(r, "json: cannot unmarshal into Go struct "
+                                       "field DeleteOptions.orphanDependents "
+                                       "of type bool");
+                goto out;
+            }
+            orphan = json_object_get_boolean(v);
+            has_orphan = true;
+        }
+        struct json_object *pre = ju_obj(opts, "preconditions");
+        const char *uid = ju_str(pre, "uid");
+        const char *prv = ju_str(pre, "resourceVersion");
+        if (uid) {
+            snprintf(o->uid, sizeof(o->uid), "%s", uid);
+            o->has_uid = true;
+        }
+        if (prv) {
+            snprintf(o->rv, sizeof(o->rv), "%s", prv);
+            o->has_rv = true;
+        }
+    } else {
+        char v[64];
+        int q = http_query(r->http, "propagationPolicy", policy,
+                           sizeof(policy));
+        if (q == -KE_TOOBIG) {
+            /* No policy is that long; say so rather than misquote it. */
+            respond_bad_request(r, "propagationPolicy: value too long");
+            goto out;
+        }
+        has_policy = q == 0;
+        if (http_query(r->http, "orphanDependents", v, sizeof(v)) == 0) {
+            if (parse_go_bool(v, &orphan) != 0) {
+                char msg[160];
+                snprintf(msg, sizeof(msg),
+                         "strconv.ParseBool: parsing \"%.40s\": invalid "
+                         "syntax",
+                         v);
+                respond_bad_request(r, msg);
+                goto out;
+            }
+            has_orphan = true;
+        }
+    }
+    struct ferr errs;
+    ferr_init(&errs);
+    struct json_object *pv = json_object_new_string(policy);
+    if (has_orphan && has_policy)
+        ferr_invalid(&errs, "propagationPolicy", pv,
+                     "orphanDependents and deletionPropagation cannot be both "
+                     "set");
+    if (has_policy && strcmp(policy, "Foreground") != 0 &&
+        strcmp(policy, "Background") != 0 && strcmp(policy, "Orphan") != 0)
+        ferr_add(&errs, FERR_NOT_SUPPORTED, "propagationPolicy", pv,
+                 "supported values: \"Foreground\", \"Background\", "
+                 "\"Orphan\", \"nil\"");
+    json_object_put(pv);
+    if (errs.n) {
+        respond_invalid_options(r, &errs);
+        ferr_free(&errs);
+        goto out;
+    }
+    ferr_free(&errs);
+    if (has_orphan)
+        o->prop = orphan ? API_PROPAGATE_ORPHAN : API_PROPAGATE_BACKGROUND;
+    else if (has_policy)
+        o->prop = strcmp(policy, "Orphan") == 0 ? API_PROPAGATE_ORPHAN
+                  : strcmp(policy, "Foreground") == 0 ? API_PROPAGATE_FOREGROUND
+                                                      : API_PROPAGATE_BACKGROUND;
+    rc = 0;
+out:
+    json_object_put(opts);
+    return rc;
+}
+
+/* The DeleteOptions preconditions against the stored object. Returns 0,
+ * or -1 after answering 409. */
+static int check_preconditions(struct api_req *r, const struct delete_options *o,
+                               struct json_object *obj, int64_t rev)
+{
     const char *have_uid = api_meta_str(obj, "uid");
-    if (uid && strcmp(uid, have_uid ? have_uid : "") != 0) {
+    if (o->has_uid && strcmp(o->uid, have_uid ? have_uid : "") != 0) {
         api_respond_status(r, 409, "Conflict", r->t.name, r->t.rt->resource,
                            "Operation cannot be fulfilled on %s \"%s\": the "
                            "UID in the precondition (%s) does not match the "
                            "UID in record (%s). The object might have been "
                            "deleted and then recreated",
-                           r->t.rt->kind, r->t.name, uid,
+                           r->t.rt->kind, r->t.name, o->uid,
                            have_uid ? have_uid : "");
-        rc = -1;
-    } else if (prv && strtoll(prv, NULL, 10) != rev) {
+        return -1;
+    }
+    if (o->has_rv && strtoll(o->rv, NULL, 10) != rev) {
         api_respond_status(r, 409, "Conflict", r->t.name, r->t.rt->resource,
                            "Operation cannot be fulfilled on %s \"%s\": the "
                            "ResourceVersion in the precondition (%s) does "
                            "not match the ResourceVersion in record (%lld). "
                            "The object might have been modified",
-                           r->t.rt->kind, r->t.name, prv, (long long)rev);
-        rc = -1;
+                           r->t.rt->kind, r->t.name, o->rv, (long long)rev);
+        return -1;
     }
-    json_object_put(opts);
-    return rc;
+    return 0;
 }
 
 static void handle_delete(struct api_req *r)
 {
+    struct delete_options opts;
+    if (parse_delete_options(r, &opts))
+        return;
     struct json_object *obj;
     int64_t rev;
     int rc = load_object(r, &obj, &rev);
@@ -1141,14 +1343,15 @@ static void handle_delete(struct api_req *r)
         api_respond_store_error(r, rc, r->t.name);
         return;
     }
-    if (check_delete_options(r, obj, rev)) {
+    if (check_preconditions(r, &opts, obj, rev)) {
         json_object_put(obj);
         return;
     }
     char key[API_KEY_MAX];
     api_object_key(r->t.rt, r->t.ns, r->t.name, key, sizeof(key));
     struct json_object *result = NULL;
-    rc = api_delete_object(r->api, r->t.rt, key, obj, rev, r->dry_run, &result);
+    rc = api_delete_object(r->api, r->t.rt, key, obj, rev, opts.prop,
+                           r->dry_run, &result);
     if (rc)
         api_respond_store_error(r, rc, r->t.name);
     else
@@ -1159,6 +1362,9 @@ static void handle_delete(struct api_req *r)
 
 static void handle_deletecollection(struct api_req *r)
 {
+    struct delete_options opts;
+    if (parse_delete_options(r, &opts))
+        return;
     struct list_query q;
     if (api_parse_selectors(r, &q))
         return;
@@ -1181,7 +1387,7 @@ static void handle_deletecollection(struct api_req *r)
         if (api_list_matches(&q, o)) {
             struct json_object *res = NULL;
             rc = api_delete_object(r->api, r->t.rt, keys.keys[k], o, rev,
-                                   r->dry_run, &res);
+                                   opts.prop, r->dry_run, &res);
             if (rc == 0)
                 json_object_array_add(items, res);
             else
@@ -1283,7 +1489,7 @@ static bool sub_allowed(const struct resource_type *rt, const char *sub)
     return false;
 }
 
-static bool query_is_watch(struct http_request *h)
+bool api_query_is_watch(struct http_request *h)
 {
     char v[16];
     if (http_query(h, "watch", v, sizeof(v)) != 0)
@@ -1313,7 +1519,7 @@ void api_handle_resource(struct api_req *r)
         if (r->verb && strcmp(r->verb, "watch") == 0) {
             api_handle_watch(r);
         } else if (collection) {
-            if (query_is_watch(r->http)) {
+            if (api_query_is_watch(r->http)) {
                 r->verb = "watch";
                 api_handle_watch(r);
             } else {

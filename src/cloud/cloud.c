@@ -265,7 +265,7 @@ int cloud_main(int argc, char **argv)
     if (hub_port >= 0) {
         struct cloudhub_config hcfg = {.pki_dir = pki_dir, .bind = bind,
                                        .port = hub_port};
-        rc = cloudhub_start(c.loop, c.api, c.ctx, &hcfg, &c.hub);
+        rc = cloudhub_start(c.loop, c.api, c.st, c.ctx, &hcfg, &c.hub);
         if (rc) {
             fprintf(stderr, "kedge cloud: cannot listen on %s:%d for edges: "
                             "%s\n", bind, hub_port, ke_strerror(rc));

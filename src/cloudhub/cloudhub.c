@@ -1,4 +1,4 @@
-#include "cloudhub/cloudhub.h"
+#include "cloudhub/internal.h"
 #include "http/server.h"
 #include "join/join_server.h"
 #include "util/errors.h"
@@ -8,13 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct cloudhub {
-    uv_loop_t *loop;
-    struct apiserver *api;
-    struct http_server *http;
-    char *pki_dir;
-};
 
 static void respond_error(struct http_request *req, int code, const char *msg)
 {
@@ -56,6 +49,8 @@ static void handle(void *arg, struct http_request *req)
                                       req->body.len, req->remote, &out);
         http_respond(req, code, "application/json", NULL, out.data, out.len);
         buf_free(&out);
+    } else if (strcmp(req->path, "/hub") == 0) {
+        hub_session_accept(h, req);
     } else if (strcmp(req->path, "/healthz") == 0) {
         http_respond(req, 200, "text/plain", NULL, "ok", 2);
     } else {
@@ -63,23 +58,46 @@ static void handle(void *arg, struct http_request *req)
     }
 }
 
-int cloudhub_start(uv_loop_t *loop, struct apiserver *api, SSL_CTX *ctx,
-                   const struct cloudhub_config *cfg, struct cloudhub **out)
+void hub_unref(struct cloudhub *h)
+{
+    if (--h->refs > 0)
+        return;
+    graph_free(h->graph);
+    free(h->pki_dir);
+    free(h);
+}
+
+int cloudhub_start(uv_loop_t *loop, struct apiserver *api, struct store *st,
+                   SSL_CTX *ctx, const struct cloudhub_config *cfg,
+                   struct cloudhub **out)
 {
     struct cloudhub *h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
     h->loop = loop;
     h->api = api;
+    h->st = st;
     h->pki_dir = strdup(cfg->pki_dir);
-    int rc = h->pki_dir ? http_server_start(loop, cfg->bind, cfg->port, ctx,
-                                            handle, h, &h->http)
-                        : -ENOMEM;
+    int rc = h->pki_dir ? hub_sessions_start(h) : -ENOMEM;
+    if (rc == 0)
+        rc = http_server_start(loop, cfg->bind, cfg->port, ctx, handle, h,
+                               &h->http);
     if (rc) {
+        if (h->watch)
+            store_unwatch(st, h->watch);
+        if (h->refs) { /* the timer is running: close it, then free */
+            h->refs++;
+            hub_sessions_stop(h);
+            hub_unref(h);
+            return rc;
+        }
+        graph_free(h->graph);
         free(h->pki_dir);
         free(h);
         return rc;
     }
+    hub_authz_install(h);
+    apiserver_add_metrics(api, hub_metrics, h);
     *out = h;
     return 0;
 }
@@ -90,7 +108,10 @@ void cloudhub_stop(struct cloudhub *h)
 {
     if (!h)
         return;
+    h->stopping = true;
+    apiserver_set_authorizer(h->api, NULL, NULL);
+    apiserver_add_metrics(h->api, NULL, h);
+    hub_sessions_stop(h);
     http_server_stop(h->http);
-    free(h->pki_dir);
-    free(h);
+    h->http = NULL;
 }

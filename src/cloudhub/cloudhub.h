@@ -7,6 +7,7 @@
 #define KEDGE_CLOUDHUB_CLOUDHUB_H
 
 #include "api/apiserver.h"
+#include "store/store.h"
 
 #include <openssl/ssl.h>
 #include <uv.h>
@@ -21,8 +22,9 @@ struct cloudhub_config {
 
 /* Listens with ctx (the API server's TLS context: client certificates
  * optional, verified when given). */
-int cloudhub_start(uv_loop_t *loop, struct apiserver *api, SSL_CTX *ctx,
-                   const struct cloudhub_config *cfg, struct cloudhub **out);
+int cloudhub_start(uv_loop_t *loop, struct apiserver *api, struct store *st,
+                   SSL_CTX *ctx, const struct cloudhub_config *cfg,
+                   struct cloudhub **out);
 int cloudhub_port(const struct cloudhub *h);
 void cloudhub_stop(struct cloudhub *h);
 

@@ -187,6 +187,9 @@ void ctrl_eventf(struct ctrl *c, const struct resource_type *rt,
 /* ---- the controllers (manager.c lists them) --------------------------- */
 
 extern const struct ctrl_def ctrl_eventttl_def;
+extern const struct ctrl_def ctrl_gc_def;
+extern const struct ctrl_def ctrl_serviceaccount_def;
+extern const struct ctrl_def ctrl_endpoints_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */
 

@@ -27,6 +27,9 @@
 /* Every controller, in start order. */
 static const struct ctrl_def *const controllers[] = {
     &ctrl_eventttl_def,
+    &ctrl_gc_def,
+    &ctrl_serviceaccount_def,
+    &ctrl_endpoints_def,
     NULL,
 };
 

@@ -948,7 +948,7 @@ int http_server_start(uv_loop_t *loop, const char *addr, int port,
     srv->listener.data = srv;
     rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&srv->listener, 1024, on_connection);
+        rc = uv_listen((uv_stream_t *)&srv->listener, 4096, on_connection);
     if (rc) {
         log_error("http", "cannot listen on %s:%d: %s", addr, port,
                   uv_strerror(rc));

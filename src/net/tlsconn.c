@@ -384,6 +384,16 @@ int tlsconn_connect(uv_loop_t *loop, const char *host, int port, SSL_CTX *ctx,
                     const struct tlsconn_ops *ops, void *arg,
                     struct tlsconn **out)
 {
+    return tlsconn_connect_as(loop, host, port, ctx, NULL, NULL, servername,
+                              timeout_ms, ops, arg, out);
+}
+
+int tlsconn_connect_as(uv_loop_t *loop, const char *host, int port,
+                       SSL_CTX *ctx, X509 *cert, EVP_PKEY *key,
+                       const char *servername, unsigned timeout_ms,
+                       const struct tlsconn_ops *ops, void *arg,
+                       struct tlsconn **out)
+{
     if (port <= 0 || port > 65535 || !host || !*host)
         return -EINVAL;
     struct tlsconn *c = calloc(1, sizeof(*c));
@@ -415,6 +425,14 @@ int tlsconn_connect(uv_loop_t *loop, const char *host, int port, SSL_CTX *ctx,
             goto nomem;
         }
         SSL_set_bio(c->ssl, c->rbio, c->wbio);
+        if (cert && key &&
+            (SSL_use_certificate(c->ssl, cert) != 1 ||
+             SSL_use_PrivateKey(c->ssl, key) != 1)) {
+            SSL_free(c->ssl);
+            free(c->peer);
+            free(c);
+            return -EINVAL;
+        }
         SSL_set_connect_state(c->ssl);
         SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
         int rc = pki_client_set_host(c->ssl, servername ? servername : host);

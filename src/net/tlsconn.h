@@ -52,6 +52,13 @@ int tlsconn_connect(uv_loop_t *loop, const char *host, int port, SSL_CTX *ctx,
                     const char *servername, unsigned timeout_ms,
                     const struct tlsconn_ops *ops, void *arg,
                     struct tlsconn **out);
+/* The same, presenting cert/key (not owned; NULL: the context's) as this
+ * connection's client certificate: many identities over one context. */
+int tlsconn_connect_as(uv_loop_t *loop, const char *host, int port,
+                       SSL_CTX *ctx, X509 *cert, EVP_PKEY *key,
+                       const char *servername, unsigned timeout_ms,
+                       const struct tlsconn_ops *ops, void *arg,
+                       struct tlsconn **out);
 
 /*
  * Encrypts and queues bytes. Returns 0, -ENOTCONN before on_connected,

@@ -333,9 +333,9 @@ int wsclient_connect(uv_loop_t *loop, const struct wsclient_config *cfg,
         goto nomem;
     }
     hs->request = buf_steal(&req, NULL);
-    int rc = tlsconn_connect(loop, cfg->host, cfg->port, cfg->ctx,
-                             cfg->servername, cfg->timeout_ms, &client_tc_ops,
-                             c, &c->tc);
+    int rc = tlsconn_connect_as(loop, cfg->host, cfg->port, cfg->ctx,
+                                cfg->cert, cfg->key, cfg->servername,
+                                cfg->timeout_ms, &client_tc_ops, c, &c->tc);
     if (rc != 0) {
         handshake_free(hs);
         free(c);

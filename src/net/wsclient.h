@@ -29,6 +29,8 @@ struct wsclient_config {
     const char *path;          /* request target; NULL: "/" */
     const char *extra_headers; /* NULL or "Name: value\r\n" lines */
     unsigned timeout_ms;       /* connect + TLS + upgrade; 0: 10 s */
+    X509 *cert;                /* client certificate for this connection */
+    EVP_PKEY *key;             /* (not owned; NULL: the context's) */
 };
 
 struct wsclient_ops {

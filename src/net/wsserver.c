@@ -49,6 +49,8 @@ static const struct ws_ops binding_ws_ops = {b_send, b_message, b_ws_close};
 static void t_data(void *arg, const char *data, size_t len)
 {
     struct binding *b = arg;
+    if (b->ops->on_activity)
+        b->ops->on_activity(b->arg);
     ws_feed(b->ws, data, len);
 }
 

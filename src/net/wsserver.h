@@ -21,6 +21,9 @@ struct ws_session_ops {
      * returns.
      */
     void (*on_close)(void *arg, int code, const char *reason);
+    /* Optional: bytes arrived (any frame, pings included), for idle
+     * detection. */
+    void (*on_activity)(void *arg);
 };
 
 /*

@@ -28,4 +28,13 @@ int https_request(const char *method, const char *url,
                   const char *body, size_t len, struct buf *out, char *err,
                   size_t errlen);
 
+/* A client that keeps its connection between requests (with the same
+ * options), for many requests to one server. */
+struct https_client;
+struct https_client *https_client_new(const struct https_opts *o);
+int https_client_request(struct https_client *c, const char *method,
+                         const char *url, const char *ctype, const char *body,
+                         size_t len, struct buf *out, char *err, size_t errlen);
+void https_client_free(struct https_client *c);
+
 #endif

@@ -34,6 +34,7 @@ KEDGE_SRC = os.environ.get(
 KEDGE_BIN = os.environ.get("KEDGE_BIN",
                            os.path.join(KEDGE_SRC, "build", "kedge"))
 
+HUB_RE = re.compile(r"kedge cloud hub: (https://[^ ]+):([0-9]+) ")
 READY_RE = re.compile(
     r"kedge cloud ready: (https://[^ ]+):([0-9]+) \(kubeconfig ([^)]+)\)")
 
@@ -117,6 +118,8 @@ class Cloud:
         self.data_dir = data_dir or os.path.join(tmpdir(), "cloud")
         self.args = list(args)
         self.port = port
+        self.hub_port = 0
+        self.hub_url = None
         self.proc = None
         self.url = None
         self.kubeconfig = None
@@ -141,7 +144,7 @@ class Cloud:
         self.starts += 1
         out_path = "%s.%d.out" % (self.data_dir, self.starts)
         argv = [KEDGE_BIN, "cloud", "--data-dir", self.data_dir,
-                "--secure-port", str(self.port), "--hub-port", "0",
+                "--secure-port", str(self.port), "--hub-port", str(self.hub_port),
                 "--db-sync", "normal"]
         argv += self.args
         with open(out_path, "wb") as out, open(self.log_path, "wb") as err:
@@ -150,8 +153,13 @@ class Cloud:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(out_path, errors="replace") as f:
-                m = READY_RE.search(f.read())
+                text = f.read()
+            m = READY_RE.search(text)
             if m:
+                h = HUB_RE.search(text)
+                if h:
+                    self.hub_url = "%s:%s" % (h.group(1), h.group(2))
+                    self.hub_port = int(h.group(2))
                 self.url = "%s:%s" % (m.group(1), m.group(2))
                 self.port = int(m.group(2))  # a restart reuses the port
                 self.kubeconfig = m.group(3)

@@ -143,6 +143,29 @@ wait_until() {
     return 0
 }
 
+# start_faultproxy TARGET_PORT: a TCP fault proxy (tests/tools/faultproxy.c)
+# on a free port in front of 127.0.0.1:TARGET_PORT; sets FP_PORT, FP_CTL.
+start_faultproxy() {
+    local out=$E2E_TMP/faultproxy.$RANDOM.out
+    "${FAULTPROXY:-$(dirname "$KEDGE_BIN")/faultproxy}" 0 127.0.0.1 "$1" 0 >"$out" &
+    E2E_PIDS+=("$!")
+    local i
+    for i in $(seq 1 100); do
+        grep -q "faultproxy ready" "$out" 2>/dev/null && break
+        sleep 0.05
+    done
+    read -r _ _ FP_PORT FP_CTL <"$out"
+}
+
+# fp COMMAND...: tells the fault proxy what to do (pass, delay MS, cut,
+# blackhole, flap UP DOWN, stats) and prints its answer.
+fp() {
+    exec 9<>"/dev/tcp/127.0.0.1/$FP_CTL"
+    echo "$*" >&9
+    cat <&9
+    exec 9<&-
+}
+
 # api METHOD PATH [curl args...]: an authenticated request with curl.
 api() {
     local method=$1 path=$2
