@@ -706,7 +706,11 @@ static void on_ws_close(void *arg, int code, const char *reason)
         backoff *= 2;
     if (backoff > EDGEHUB_BACKOFF_MAX_MS)
         backoff = EDGEHUB_BACKOFF_MAX_MS;
-    uint64_t delay = backoff / 2 + (uint64_t)rand() % (backoff / 2 + 1);
+    /* Jitter of up to a quarter on top, so many edges cut off together
+     * do not come back in step; never past the maximum. */
+    uint64_t delay = backoff + (uint64_t)rand() % (backoff / 4 + 1);
+    if (delay > EDGEHUB_BACKOFF_MAX_MS)
+        delay = EDGEHUB_BACKOFF_MAX_MS;
     char why[256];
     snprintf(why, sizeof(why), "%s (%d)", reason && *reason ? reason : "closed",
              code);
