@@ -142,7 +142,8 @@ static bool key_ok(const char *key)
 
 /*
  * Stores obj under key with a local revision, unless the stored object is
- * the same (then nothing is written: no watch event). The cloud revision
+ * the same but for its resourceVersion (then nothing is written: no watch
+ * event). The cloud revision
  * travels in the same transaction when persist is set.
  */
 static int apply_put(struct edgehub *hub, const char *key,
@@ -153,9 +154,16 @@ static int apply_put(struct edgehub *hub, const char *key,
     size_t len;
     int rc = store_get(hub->st, key, &old, &old_rev);
     if (rc == 0) {
+        /* Same bytes, or the same JSON in another key order (as the local
+         * API writes it): nothing to write. */
         char *same = stamp(obj, old_rev, &len);
         bool equal = same && len == old->len && memcmp(same, old->data, len) == 0;
         free(same);
+        if (!equal) {
+            struct json_object *had = json_tokener_parse(old->data);
+            equal = had && json_object_equal(had, obj);
+            json_object_put(had);
+        }
         store_value_unref(old);
         if (equal)
             return 0;

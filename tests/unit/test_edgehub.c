@@ -128,6 +128,12 @@ static void test_sync(void)
                       "\"6\"}}}"), 0);
     CHECK_INT(store_revision(st), before);
     CHECK_STR(s.msgs[s.n - 1], "{\"type\":\"ack\",\"rev\":6}");
+    /* the same object in another key order writes nothing either */
+    CHECK_INT(rx(hub, "{\"type\":\"put\",\"rev\":6,\"key\":\"/registry/core/"
+                      "pods/default/a\",\"object\":{\"metadata\":{"
+                      "\"resourceVersion\":\"6\",\"name\":\"a\"},\"kind\":"
+                      "\"Pod\"}}"), 0);
+    CHECK_INT(store_revision(st), before);
     /* a change is written with its cloud revision */
     CHECK_INT(rx(hub, "{\"type\":\"put\",\"rev\":7,\"key\":\"/registry/core/"
                       "pods/default/a\",\"object\":{\"kind\":\"Pod\","
