@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <openssl/pem.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,17 @@ struct edge {
     uv_signal_t sigterm, sigint;
 };
 
-static void die(const char *fmt, const char *a, const char *b)
+/* Every failure to start is one line on stderr and exit status 1. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+                                                     noreturn));
+static void die(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "kedge edge: ");
-    fprintf(stderr, fmt, a, b);
+    vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    va_end(ap);
     exit(1);
 }
 
@@ -319,18 +326,18 @@ int edge_main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     enum log_level lvl;
     if (log_parse_level(log_level, &lvl))
-        die("bad --log-level \"%s\"%s", log_level, "");
+        die("bad --log-level \"%s\"", log_level);
     log_set_level(lvl);
     if (!data_dir || !name || !cloud)
-        die("--data-dir, --name and --cloud are required%s%s", "", "");
+        die("--data-dir, --name and --cloud are required");
     if (strcmp(runtime, "fake") != 0)
         die("--runtime %s is not available yet (only \"fake\"; runc comes "
-            "with a later release)%s", runtime, "");
+            "with a later release)", runtime);
     char host[256];
     int hub_port;
     if (parse_url(cloud, host, sizeof(host), &hub_port))
         die("--cloud must be https://HOST:PORT (the cloud's hub port), not "
-            "\"%s\"%s", cloud, "");
+            "\"%s\"", cloud);
     char api_addr[256] = "";
     int api_port = 0;
     if (strcmp(local_api, "off") != 0) {
@@ -338,8 +345,7 @@ int edge_main(int argc, char **argv)
         char *end;
         long p = colon ? strtol(colon + 1, &end, 10) : -1;
         if (!colon || colon == local_api || p < 0 || p > 65535 || *end)
-            die("--local-api must be ADDR:PORT or off, not \"%s\"%s",
-                local_api, "");
+            die("--local-api must be ADDR:PORT or off, not \"%s\"", local_api);
         snprintf(api_addr, sizeof(api_addr), "%.*s",
                  (int)(colon - local_api), local_api);
         if (api_addr[0] == '[') {
@@ -361,7 +367,7 @@ int edge_main(int argc, char **argv)
     path_join(pki, sizeof(pki), data_dir, "pki");
     rc = join_client_ensure(pki, cloud, token, name, err, sizeof(err));
     if (rc)
-        die("%s%s", err, "");
+        die("%s", err);
 
     signal(SIGPIPE, SIG_IGN);
     struct edge e = {.name = name};
@@ -383,14 +389,14 @@ int edge_main(int argc, char **argv)
     path_join(key, sizeof(key), pki, "node.key");
     e.hub_ctx = pki_client_ctx(ca, crt, key, err, sizeof(err));
     if (!e.hub_ctx)
-        die("%s%s", err, "");
+        die("%s", err);
     struct edgehub_config hcfg = {.node = name, .host = host,
                                   .port = hub_port, .ctx = e.hub_ctx,
                                   .st = e.st, .on_ready = on_ready,
                                   .arg = &e};
     rc = edgehub_new(e.loop, &hcfg, &e.hub);
     if (rc)
-        die("cannot start the hub client: %s%s", ke_strerror(rc), "");
+        die("cannot start the hub client: %s", ke_strerror(rc));
 
     /* 4. The API over the store (a replica), served locally. */
     struct apiserver_config acfg = {.replica = true,
@@ -398,7 +404,7 @@ int edge_main(int argc, char **argv)
                                     .replica_arg = &e};
     rc = apiserver_new(e.loop, e.st, &acfg, &e.api);
     if (rc)
-        die("cannot start the local API: %s%s", ke_strerror(rc), "");
+        die("cannot start the local API: %s", ke_strerror(rc));
     if (api_addr[0] && start_local_api(&e, data_dir, api_addr, api_port))
         return 1;
 
@@ -410,12 +416,11 @@ int edge_main(int argc, char **argv)
                                     .runtime_version = "kedge://fake"};
     rc = edge_node_new(e.loop, e.st, e.hub, &ncfg, &e.node);
     if (rc)
-        die("--labels must be k=v,k2=v2, not \"%s\"%s", labels ? labels : "",
-            "");
+        die("--labels must be k=v,k2=v2, not \"%s\"", labels ? labels : "");
     rc = fake_runtime_new(e.loop, e.st, e.api, e.hub, name, host_ip,
                           &e.runtime);
     if (rc)
-        die("cannot start the runtime: %s%s", ke_strerror(rc), "");
+        die("cannot start the runtime: %s", ke_strerror(rc));
 
     uv_signal_init(e.loop, &e.sigterm);
     uv_signal_init(e.loop, &e.sigint);
