@@ -4,6 +4,7 @@
  *   create   POST N objects over C keep-alive TLS connections
  *   list     GET a collection R times, as JSON or as a Table
  *   watch    watch delivery latency (watchlat.c)
+ *   rollout  time from a Deployment (or N pod POSTs) to N pods (rollout.c)
  * Each prints a human line on stderr and one "RESULT key=value ..." line
  * on stdout for run.sh to tabulate. Nothing here judges the figures.
  */
@@ -373,7 +374,9 @@ static void usage(void)
             "  create  --ns NS --kind configmaps|pods --count N --conns C "
             "[--size BYTES] [--prefix P] [--start I] [--lat-out FILE]\n"
             "  list    --path P [--accept A] [--repeat R] [--label L]\n"
-            "  watch   --ns NS --watchers W --changes N [--size BYTES]\n");
+            "  watch   --ns NS --watchers W --changes N [--size BYTES]\n"
+            "  rollout --ns NS --count N [--mode deployment|pods] "
+            "[--conns C]\n");
 }
 
 int main(int argc, char **argv)
@@ -393,6 +396,8 @@ int main(int argc, char **argv)
         return cmd_list(argc, argv);
     if (strcmp(cmd, "watch") == 0)
         return kbench_watch(argc, argv);
+    if (strcmp(cmd, "rollout") == 0)
+        return kbench_rollout(argc, argv);
     usage();
     return 2;
 }

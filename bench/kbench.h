@@ -33,5 +33,8 @@ int kbench_append_latencies(const char *path, const uint64_t *ns, size_t n);
 /* The watch latency benchmark (watchlat.c): argv as for main, after the
  * subcommand. Returns the process exit status. */
 int kbench_watch(int argc, char **argv);
+/* The rollout benchmark (rollout.c): argv as for main, after the
+ * subcommand. */
+int kbench_rollout(int argc, char **argv);
 
 #endif

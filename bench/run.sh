@@ -8,6 +8,7 @@
 #   SMALL=1 bash bench/run.sh    a tenth of the sizes (about 30 seconds)
 #   PERF=1 bash bench/run.sh     also profiles the server (perf) per phase
 #   BENCH_RESULTS=FILE           keeps the raw RESULT lines in FILE
+#   PHASES="rollout"             runs only some phases (create list watch rollout)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,11 +19,14 @@ if [ "$SMALL" = 1 ]; then
     N_CM=${N_CM:-1000}
     N_PODS=${N_PODS:-1000}
     N_CHANGES=${N_CHANGES:-100}
+    N_REPLICAS=${N_REPLICAS:-100}
 else
     N_CM=${N_CM:-10000}
     N_PODS=${N_PODS:-10000}
     N_CHANGES=${N_CHANGES:-1000}
+    N_REPLICAS=${N_REPLICAS:-1000}
 fi
+PHASES=${PHASES:-"create list watch rollout"}
 N_WATCHERS=${N_WATCHERS:-100}
 CM_BYTES=${CM_BYTES:-1024}
 CONNS=${CONNS:-"1 4 16"}
@@ -74,7 +78,7 @@ ensure_deps() {
 build_helpers() {
     local cflags=(-std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror)
     local b=$ROOT/bench
-    gcc "${cflags[@]}" -o "$BENCH_TMP/kbench" "$b/kbench.c" "$b/watchlat.c" \
+    gcc "${cflags[@]}" -o "$BENCH_TMP/kbench" "$b/kbench.c" "$b/watchlat.c" "$b/rollout.c" \
         "$b/httpc.c" "$b/objects.c" "$b/stats.c" -lssl -lcrypto -lpthread -lm
     gcc "${cflags[@]}" -o "$BENCH_TMP/sqlite_insert" "$b/sqlite_insert.c" \
         "$b/objects.c" "$b/stats.c" -lsqlite3 -lm
@@ -350,14 +354,30 @@ bench_watch() {
     done
 }
 
+# ---- 4. a Deployment of N_REPLICAS: time to all pods created ---------------
+
+bench_rollout() {
+    local sync
+    for sync in $SYNCS; do
+        log "4. --db-sync $sync: Deployment of $N_REPLICAS replicas vs $N_REPLICAS pod POSTs"
+        start_cloud "$BENCH_TMP/rollout-$sync" "$sync"
+        make_ns base1
+        make_ns base16
+        make_ns deploy
+        run_result "rollout.$sync.pods1" kb rollout --ns base1 --mode pods \
+            --conns 1 --count "$N_REPLICAS"
+        run_result "rollout.$sync.pods16" kb rollout --ns base16 --mode pods \
+            --conns 16 --count "$N_REPLICAS"
+        run_result "rollout.$sync.deploy" kb rollout --ns deploy \
+            --mode deployment --count "$N_REPLICAS"
+        stop_cloud
+    done
+}
+
 # ---- summary -------------------------------------------------------------
 
-summary() {
-    local sync c json_bytes
-    echo
-    echo "== kedge benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $KEDGE_DESC) =="
-    echo "   load average before: $LOAD_START, after: $(cut -d' ' -f1 /proc/loadavg) (the benchmark itself adds up to ~2)"
-    echo
+summary_create() {
+    local sync c
     echo "1. Create $N_CM configmaps of $CM_BYTES bytes through the API (HTTPS, keep-alive) vs SQLite (WAL)"
     printf "   %-6s %5s | %12s %12s | %9s %8s %8s %7s | %9s %9s\n" "" "" \
         "SQLite" "SQLite" "API" "API" "API" "server" "API/" "API/"
@@ -379,7 +399,10 @@ summary() {
     echo "   $ROUNDS rounds; 'plain' = one key/value table, 'kedge' = kedge's two-table schema;"
     echo "   server us/obj = kedge cloud CPU time (user+system) per created object)"
     echo "   goal: API/SQLite >= 0.5"
-    echo
+}
+
+summary_list() {
+    local json_bytes
     json_bytes=${R[list.json.items_bytes]:-0}
     echo "2. $N_PODS pods created through the API (${R[pods.create.rate]:-?} objects/s over $POD_CONNS conns, --db-sync full)"
     printf "   %-34s %12s %12s %12s\n" "list" "median_ms" "min_ms" "MB"
@@ -411,7 +434,10 @@ summary() {
     echo "   (peak = VmHWM during that phase: reset before each list phase)"
     printf "   %-34s %10s\n" "restart time (ms)" "${R[mem.restart_ms]:-}"
     echo "   goal: RSS <= 2x the JSON bytes"
-    echo
+}
+
+summary_watch() {
+    local sync
     echo "3. Watch delivery: $N_WATCHERS watchers on configmaps in one namespace, $N_CHANGES sequential creates"
     printf "   %-7s %13s %9s %9s %9s %9s %12s %12s %10s\n" sync delivered p50_ms p90_ms p99_ms max_ms write_p50_ms write_p99_ms writes/s
     for sync in $SYNCS; do
@@ -423,6 +449,31 @@ summary() {
             "${R[watch.$sync.write_rate]:-}"
     done
     echo "   goal: p99 <= 10 ms (latency = watcher read time - time before the writer sent)"
+}
+
+summary_rollout() {
+    local sync
+    echo "4. A Deployment of $N_REPLICAS replicas: time from its POST to the ${N_REPLICAS}th pod seen on a watch"
+    echo "   (pods are not bound yet: no scheduler in this measurement), vs POSTing the pods directly"
+    printf "   %-7s %14s %14s %14s %12s %12s\n" sync "deploy_s" "pods_1conn_s" "pods_16conn_s" "deploy/1conn" "deploy/16conn"
+    for sync in $SYNCS; do
+        printf "   %-7s %14s %14s %14s %12s %12s\n" "$sync" \
+            "${R[rollout.$sync.deploy.seconds]:-}" "${R[rollout.$sync.pods1.seconds]:-}" \
+            "${R[rollout.$sync.pods16.seconds]:-}" \
+            "$(ratio "${R[rollout.$sync.deploy.seconds]:-}" "${R[rollout.$sync.pods1.seconds]:-}")" \
+            "$(ratio "${R[rollout.$sync.deploy.seconds]:-}" "${R[rollout.$sync.pods16.seconds]:-}")"
+    done
+}
+
+summary() {
+    local phase
+    echo
+    echo "== kedge benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $KEDGE_DESC) =="
+    echo "   load average before: $LOAD_START, after: $(cut -d' ' -f1 /proc/loadavg) (the benchmark itself adds up to ~2)"
+    for phase in $PHASES; do
+        echo
+        "summary_$phase"
+    done
 }
 
 ensure_deps
@@ -440,9 +491,12 @@ if awk -v l="$LOAD_START" 'BEGIN { exit !(l > 0.5) }'; then
     log "warning: load average $LOAD_START before the start: other work on this machine skews the figures"
 fi
 : >"$BENCH_TMP/results.txt"
-bench_create
-bench_list
-bench_watch
+for phase in $PHASES; do
+    case $phase in
+    create | list | watch | rollout) "bench_$phase" ;;
+    *) log "unknown phase $phase (PHASES: create list watch rollout)" && exit 2 ;;
+    esac
+done
 summary
 if [ -n "${BENCH_RESULTS:-}" ]; then
     cp "$BENCH_TMP/results.txt" "$BENCH_RESULTS"

@@ -1454,6 +1454,25 @@ static void handle_binding(struct api_req *r, struct json_object *body)
         return;
     }
     ju_set_str(spec, "nodeName", node);
+    /* As Kubernetes' binding does: PodScheduled=True. */
+    struct json_object *pst = ju_obj_ensure(obj, "status");
+    struct json_object *conds = ju_arr(pst, "conditions");
+    struct json_object *list = json_object_new_array();
+    for (size_t i = 0; i < ju_len(conds); i++) {
+        struct json_object *c = json_object_array_get_idx(conds, i);
+        const char *t = ju_str(c, "type");
+        if (!t || strcmp(t, "PodScheduled") != 0)
+            json_object_array_add(list, json_object_get(c));
+    }
+    struct json_object *cond = json_object_new_object();
+    char ts[32];
+    api_now_rfc3339(ts);
+    ju_set_str(cond, "type", "PodScheduled");
+    ju_set_str(cond, "status", "True");
+    json_object_object_add(cond, "lastProbeTime", NULL);
+    ju_set_str(cond, "lastTransitionTime", ts);
+    json_object_array_add(list, cond);
+    json_object_object_add(pst, "conditions", list);
     char key[API_KEY_MAX];
     api_object_key(r->t.rt, r->t.ns, r->t.name, key, sizeof(key));
     if (!r->dry_run) {

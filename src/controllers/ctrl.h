@@ -187,9 +187,12 @@ void ctrl_eventf(struct ctrl *c, const struct resource_type *rt,
 /* ---- the controllers (manager.c lists them) --------------------------- */
 
 extern const struct ctrl_def ctrl_eventttl_def;
+extern const struct ctrl_def ctrl_replicaset_def;
+extern const struct ctrl_def ctrl_deployment_def;
 extern const struct ctrl_def ctrl_gc_def;
 extern const struct ctrl_def ctrl_serviceaccount_def;
 extern const struct ctrl_def ctrl_endpoints_def;
+extern const struct ctrl_def ctrl_scheduler_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */
 

@@ -27,9 +27,12 @@
 /* Every controller, in start order. */
 static const struct ctrl_def *const controllers[] = {
     &ctrl_eventttl_def,
+    &ctrl_replicaset_def,
+    &ctrl_deployment_def,
     &ctrl_gc_def,
     &ctrl_serviceaccount_def,
     &ctrl_endpoints_def,
+    &ctrl_scheduler_def,
     NULL,
 };
 
@@ -610,9 +613,12 @@ static void on_idle(uv_idle_t *h)
             c->def->sync(c, it->key);
             free(it);
         }
-        if (!TAILQ_EMPTY(&c->fifo))
-            more = true;
     }
+    /* Checked after every controller ran: a later controller's sync may
+     * have queued work for an earlier one. */
+    for (int i = 0; i < m->nctrls && !m->stopping; i++)
+        if (!TAILQ_EMPTY(&m->ctrls[i]->fifo))
+            more = true;
     if (!more && m->idle_on) {
         uv_idle_stop(&m->idle);
         m->idle_on = false;

@@ -95,9 +95,10 @@ print(d["clientVersion"]["gitVersion"], d["serverVersion"]["gitVersion"], d["ser
     esac
     "$K" -n "$NS" delete cm generated --ignore-not-found >/dev/null 2>&1 || true
 
-    # get: table, json, wide.
+    # get: table, json, wide. UP-TO-DATE is 1 once the Deployment
+    # controller has made its ReplicaSet; no pod becomes Ready here.
     ok "get cm,deploy,svc" '^configmap/settings +1 +[0-9]+s$' -n "$NS" get cm,deploy,svc
-    expect_match "kubectl $V: get deployment row" "$OUT" '^deployment.apps/hello +0/1 +0 +0 +[0-9]+s$'
+    expect_match "kubectl $V: get deployment row" "$OUT" '^deployment.apps/hello +0/1 +[01] +0 +[0-9]+s$'
     expect_match "kubectl $V: get service row" "$OUT" '^service/hello +ClusterIP +10\.[0-9.]+ +<none> +80/TCP +[0-9]+s$'
     ok "get -o json" '"kind": "Deployment"' -n "$NS" get deploy hello -o json
     out=$(/usr/bin/python3 -c '
@@ -107,7 +108,7 @@ print(d["metadata"]["namespace"], d["spec"]["replicas"], d["spec"]["template"]["
 ' <<<"$OUT" 2>&1) || true
     expect_eq "kubectl $V: get -o json fields" "$out" "$NS 1 busybox:1.36 36"
     ok "get -o wide" '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR$' -n "$NS" get deploy -o wide
-    expect_match "kubectl $V: get -o wide row" "$OUT" '^hello +0/1 +0 +0 +[0-9]+s +hello +busybox:1.36 +app=hello$'
+    expect_match "kubectl $V: get -o wide row" "$OUT" '^hello +0/1 +[01] +0 +[0-9]+s +hello +busybox:1.36 +app=hello$'
 
     # label, merge patch, scale.
     ok "label" '^configmap/settings labeled$' -n "$NS" label cm settings tier=web

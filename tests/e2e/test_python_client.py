@@ -36,7 +36,9 @@ from kedge_e2e import (Cloud, check, check_eq, check_match, fail,  # noqa: E402
 from kubernetes import client, config, watch  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
-cloud = Cloud().start()
+# The API machinery on its own: no controller writes to the workloads
+# these checks create and watch (test_deployments.sh covers those).
+cloud = Cloud(args=["--disable-controllers"]).start()
 config.load_kube_config(config_file=cloud.kubeconfig)
 
 strict = client.ApiClient()
