@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #define EDGE_STORE_WINDOW 1000
+#define EDGE_COMPACT_EVERY_MS (5 * 60 * 1000)
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 struct edge {
@@ -47,6 +48,7 @@ struct edge {
     struct edge_node *node;
     struct fake_runtime *runtime;
     uv_signal_t sigterm, sigint;
+    uv_timer_t compact;
 };
 
 /* Every failure to start is one line on stderr and exit status 1. */
@@ -274,6 +276,14 @@ static void on_ready(void *arg)
     edge_node_sync(e->node);
 }
 
+/* The edge store's history beyond the watch window goes, as on the
+ * cloud, so status churn does not grow the file forever. */
+static void on_compact(uv_timer_t *t)
+{
+    struct edge *e = t->data;
+    store_compact(e->st);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct edge *e = s->data;
@@ -294,6 +304,8 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_signal_stop(&e->sigint);
     uv_close((uv_handle_t *)&e->sigterm, NULL);
     uv_close((uv_handle_t *)&e->sigint, NULL);
+    uv_timer_stop(&e->compact);
+    uv_close((uv_handle_t *)&e->compact, NULL);
 }
 
 int edge_main(int argc, char **argv)
@@ -427,6 +439,10 @@ int edge_main(int argc, char **argv)
     e.sigterm.data = e.sigint.data = &e;
     uv_signal_start(&e.sigterm, on_signal, SIGTERM);
     uv_signal_start(&e.sigint, on_signal, SIGINT);
+    uv_timer_init(e.loop, &e.compact);
+    e.compact.data = &e;
+    uv_timer_start(&e.compact, on_compact, EDGE_COMPACT_EVERY_MS,
+                   EDGE_COMPACT_EVERY_MS);
     edgehub_start(e.hub);
     log_info("edge", "node %s started (store revision %lld, %zu objects, "
                      "cloud revision %lld, %d queued requests)",

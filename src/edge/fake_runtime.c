@@ -370,7 +370,18 @@ static void on_event(void *arg, const struct store_event *ev)
         mark(fr, ev->key);
         return;
     }
-    /* Gone from the edge (deleted on the cloud): the IP is free. */
+    /* Gone from the edge (deleted on the cloud): the IP is free, and its
+     * deletion no longer needs remembering. */
+    struct json_object *pod = json_tokener_parse(ev->value->data);
+    const char *uid = ju_str(ju_obj(pod, "metadata"), "uid");
+    for (size_t i = 0; uid && i < fr->ndeleting; i++) {
+        if (strcmp(fr->deleting[i], uid) == 0) {
+            free(fr->deleting[i]);
+            fr->deleting[i] = fr->deleting[--fr->ndeleting];
+            break;
+        }
+    }
+    json_object_put(pod);
     const char *rest = ev->key + strlen(POD_PREFIX);
     const char *slash = strchr(rest, '/');
     if (slash) {

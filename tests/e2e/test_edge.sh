@@ -99,6 +99,25 @@ wait_until "local watch sees the label change" 15 watched
 kill "$WATCH_PID" 2>/dev/null || true
 expect_eq "label reached the edge" "$(lk get pod web -o jsonpath='{.metadata.labels.tier}')" front
 
+# A pod being deleted (held by a finalizer) is stopped by the edge, which
+# then deletes it on the cloud like a kubelet (grace 0, uid precondition).
+kubectl apply -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: held, finalizers: [example.com/hold]}
+spec:
+  nodeName: e1
+  containers: [{name: app, image: busybox}]
+EOF
+held_running() { [ "$(kubectl get pod held -o jsonpath='{.status.phase}')" = Running ]; }
+wait_until "the held pod runs" 30 held_running
+kubectl delete pod held --wait=false >/dev/null
+stopped() { grep -q "pod default/held stopped; deleting it" "$EDGE_DIR.log"; }
+wait_until "the edge stops a pod being deleted" 30 stopped
+kubectl patch pod held --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+held_gone() { ! lk get pod held >/dev/null 2>&1 && ! kubectl get pod held >/dev/null 2>&1; }
+wait_until "the held pod is gone from cloud and edge" 30 held_gone
+
 # The cloud dies: the edge keeps serving its pods.
 stop_cloud KILL
 expect_match "local API with the cloud down" "$(lk get pods -o wide --no-headers)" "^web +1/1 +Running .* $IP +e1 "
