@@ -376,7 +376,7 @@ static void usage(void)
             "  list    --path P [--accept A] [--repeat R] [--label L]\n"
             "  watch   --ns NS --watchers W --changes N [--size BYTES]\n"
             "  rollout --ns NS --count N [--mode deployment|pods] "
-            "[--conns C]\n");
+            "[--conns C] [--until added|bound] [--scheduler NAME]\n");
 }
 
 int main(int argc, char **argv)

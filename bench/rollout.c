@@ -4,7 +4,12 @@
  * (--mode deployment: the controllers create the pods in-process) or
  * POSTs N pods itself over C connections (--mode pods: the baseline).
  * The clock starts before the first POST and stops when the watch has
- * delivered the Nth ADDED event, so both modes are measured alike.
+ * delivered the Nth ADDED event, so both modes are measured alike; with
+ * --until bound it stops at the Nth pod bound to a node (the first
+ * MODIFIED event of a pod carrying spec.nodeName: nodes without a
+ * runtime change nothing after that). --scheduler NAME sets the pods'
+ * schedulerName (another name than default-scheduler: nothing binds
+ * them, the baseline of a scheduling run).
  */
 #include "httpc.h"
 #include "kbench.h"
@@ -18,10 +23,11 @@
 
 /* One pod spec for both modes: the Deployment's template and the
  * baseline's pods are the same. */
-#define ROLLOUT_POD_SPEC                                                       \
-    "\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.27\","    \
+#define ROLLOUT_POD_SPEC_FMT                                                   \
+    "\"spec\":{%s\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1.27\","  \
     "\"ports\":[{\"containerPort\":80}],\"resources\":{\"requests\":"          \
     "{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}]}"
+static char pod_spec[512];
 
 struct watcher {
     struct kbench_target *t;
@@ -30,6 +36,7 @@ struct watcher {
     struct hc_conn conn;
     struct hc_chunked dec;
     atomic_long added;
+    bool until_bound;
     atomic_int ready; /* 1: head read, 2: done, -1: failed */
     uint64_t done_ns;
 };
@@ -38,8 +45,11 @@ static void on_line(void *arg, const char *line, size_t len)
 {
     struct watcher *w = arg;
     (void)len;
-    if (strstr(line, "\"type\":\"ADDED\"") &&
-        atomic_fetch_add(&w->added, 1) + 1 == w->want)
+    bool counts = w->until_bound
+                      ? strstr(line, "\"type\":\"MODIFIED\"") &&
+                            strstr(line, "\"nodeName\":\"")
+                      : strstr(line, "\"type\":\"ADDED\"") != NULL;
+    if (counts && atomic_fetch_add(&w->added, 1) + 1 == w->want)
         w->done_ns = hc_now_ns();
 }
 
@@ -96,8 +106,8 @@ static void *post_pods(void *arg)
         int n = snprintf(body, sizeof(body),
                          "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
                          "{\"name\":\"web-%06ld\",\"labels\":{\"app\":"
-                         "\"web\"}}," ROLLOUT_POD_SPEC "}",
-                         i);
+                         "\"web\"}},%s}",
+                         i, pod_spec);
         if (hc_roundtrip(&c, "POST", path, NULL, body, (size_t)n, &r) ||
             r.status != 201)
             p->errors++;
@@ -120,8 +130,8 @@ static int post_deployment(struct kbench_target *t, const char *ns, long n)
                    "\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":"
                    "%ld,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
                    "\"template\":{\"metadata\":{\"labels\":{\"app\":"
-                   "\"web\"}}," ROLLOUT_POD_SPEC "}}}",
-                   n);
+                   "\"web\"}},%s}}}",
+                   n, pod_spec);
     if (hc_connect(&c, t->ctx, t->host, t->port) == 0 &&
         hc_roundtrip(&c, "POST", path, NULL, body, (size_t)len, &r) == 0 &&
         r.status == 201)
@@ -142,7 +152,14 @@ int kbench_rollout(int argc, char **argv)
     long n = kbench_opt_long(argc, argv, "--count", 1000);
     long conns = kbench_opt_long(argc, argv, "--conns", 1);
     long timeout_s = kbench_opt_long(argc, argv, "--timeout", 300);
-    struct watcher w = {.ns = ns, .want = n};
+    const char *until = kbench_opt(argc, argv, "--until", "added");
+    const char *sched = kbench_opt(argc, argv, "--scheduler", NULL);
+    struct watcher w = {.ns = ns, .want = n,
+                        .until_bound = strcmp(until, "bound") == 0};
+    char sn[128] = "";
+    if (sched)
+        snprintf(sn, sizeof(sn), "\"schedulerName\":\"%s\",", sched);
+    snprintf(pod_spec, sizeof(pod_spec), ROLLOUT_POD_SPEC_FMT, sn);
     pthread_t wt;
     long errors = 0;
 
@@ -202,9 +219,9 @@ int kbench_rollout(int argc, char **argv)
             "rollout %s: %ld pods in %.3f s (%.0f pods/s; requests done "
             "after %.3f s)\n",
             mode, n, secs, (double)n / secs, (double)(posted_ns - t0) / 1e9);
-    printf("RESULT mode=%s count=%ld conns=%ld seconds=%.6f rate=%.1f "
-           "posted_seconds=%.6f errors=%ld\n",
-           mode, n, strcmp(mode, "pods") == 0 ? conns : 0, secs,
+    printf("RESULT mode=%s until=%s count=%ld conns=%ld seconds=%.6f "
+           "rate=%.1f posted_seconds=%.6f errors=%ld\n",
+           mode, until, n, strcmp(mode, "pods") == 0 ? conns : 0, secs,
            (double)n / secs, (double)(posted_ns - t0) / 1e9, errors);
     return 0;
 }
