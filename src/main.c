@@ -1,5 +1,6 @@
 /* kedge: one binary, several roles; this file only dispatches. */
 #include "cloud/cloud.h"
+#include "edge/edge.h"
 #include "hollow/hollow.h"
 #include "join/join.h"
 
@@ -15,6 +16,8 @@ struct command {
 static const struct command commands[] = {
     {"cloud", cloud_main,
      "run the control plane (Kubernetes API server and storage)"},
+    {"edge", edge_main,
+     "run an edge node (joins the cloud, local store and API, runs pods)"},
     {"token", token_main, "create, list and delete join tokens for edges"},
     {"hollow", hollow_main,
      "simulate many edge nodes (real protocol, fake runtime) for scale tests"},

@@ -61,9 +61,9 @@ int apiserver_new(uv_loop_t *loop, struct store *st,
         return rc;
     }
     rc = ipalloc_load_services(api->svc_ips, st);
-    for (int i = 0; rc == 0 && builtin_namespaces[i]; i++)
+    for (int i = 0; rc == 0 && !cfg->replica && builtin_namespaces[i]; i++)
         rc = ensure_namespace(api, builtin_namespaces[i]);
-    if (rc == 0)
+    if (rc == 0 && !cfg->replica)
         rc = api_namespaces_init(api);
     if (rc) {
         log_error("api", "cannot initialise the built-in objects: %s",
@@ -397,6 +397,30 @@ static bool authorized(struct api_req *r)
     return false;
 }
 
+/* A replica serves reads to everyone authenticated; a write only when
+ * the replica's owner allows it, else 405 naming where to write. */
+static bool replica_allowed(struct api_req *r)
+{
+    const char *m = r->http->method;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return true;
+    struct apiserver_replica_write w = {
+        .method = m, .rt = r->t.rt, .ns = r->t.ns, .name = r->t.name,
+        .sub = r->t.sub, .user = r->http->user, .groups = r->http->groups};
+    if (r->api->cfg.replica_write_ok &&
+        r->api->cfg.replica_write_ok(r->api->cfg.replica_arg, &w))
+        return true;
+    api_respond_status(r, 405, "MethodNotAllowed",
+                       r->t.name[0] ? r->t.name : NULL, r->t.rt->resource,
+                       "the edge's local API is a read-only replica of the "
+                       "cloud: %s %s%s%s is not allowed here (write through "
+                       "the cloud's API; only pods/status and nodes/status "
+                       "of this node are accepted)",
+                       m, r->t.rt->resource, r->t.sub[0] ? "/" : "",
+                       r->t.sub);
+    return false;
+}
+
 void apiserver_handle(void *arg, struct http_request *req)
 {
     struct apiserver *api = arg;
@@ -454,7 +478,11 @@ void apiserver_handle(void *arg, struct http_request *req)
         }
         r.dry_run = true;
     }
-    if (!authorized(&r))
+    if (api->cfg.replica) {
+        if (!replica_allowed(&r))
+            return;
+    } else if (!authorized(&r)) {
         return;
+    }
     api_handle_resource(&r);
 }

@@ -17,15 +17,34 @@
 
 struct resource_type;
 
+/*
+ * A replica API (the edge's local API) serves a store that another
+ * process owns (the cloud, through the edge's sync): it creates nothing at
+ * start (no built-in namespaces, no `kubernetes` service, no namespace
+ * termination), lets every authenticated identity read, and answers
+ * writes 405 MethodNotAllowed unless replica_write_ok allows that one.
+ */
+struct apiserver_replica_write {
+    const char *method;            /* POST PUT PATCH DELETE */
+    const struct resource_type *rt;
+    const char *ns, *name, *sub;   /* "" when absent */
+    const char *user, *groups;
+};
+typedef bool (*apiserver_replica_write_fn)(
+    void *arg, const struct apiserver_replica_write *w);
+
 struct apiserver_config {
     const char *service_cidr;   /* "10.96.0.0/12" */
     bool allow_anonymous_reads; /* local API on the edge */
+    bool replica;               /* see above */
+    apiserver_replica_write_fn replica_write_ok; /* NULL: no writes */
+    void *replica_arg;
 };
 
 struct apiserver;
 
 /* Creates the API over an open store (not owned). Makes sure the
- * built-in namespaces exist. */
+ * built-in namespaces exist (not for a replica). */
 int apiserver_new(uv_loop_t *loop, struct store *st,
                   const struct apiserver_config *cfg, struct apiserver **out);
 /*

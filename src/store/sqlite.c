@@ -30,6 +30,8 @@ struct sqlite_backend {
     sqlite3_stmt *begin;
     sqlite3_stmt *commit;
     sqlite3_stmt *rollback;
+    sqlite3_stmt *put_meta;
+    sqlite3_stmt *get_meta;
 };
 
 static const char *schema =
@@ -189,7 +191,7 @@ out:
 }
 
 static int sqlite_commit(struct store_backend *be, const struct store_event *evs,
-                         int n)
+                         int n, const struct store_meta *meta)
 {
     struct sqlite_backend *b = (struct sqlite_backend *)be;
     int rc = step_done(b, b->begin, "begin");
@@ -221,12 +223,38 @@ static int sqlite_commit(struct store_backend *be, const struct store_event *evs
         if (rc)
             goto fail;
     }
+    if (meta) {
+        sqlite3_bind_text(b->put_meta, 1, meta->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(b->put_meta, 2, meta->value);
+        rc = step_done(b, b->put_meta, "put meta");
+        sqlite3_clear_bindings(b->put_meta);
+        if (rc)
+            goto fail;
+    }
     rc = step_done(b, b->commit, "commit");
     if (rc)
         goto fail;
     return 0;
 fail:
     step_done(b, b->rollback, "rollback");
+    return rc;
+}
+
+static int sqlite_meta_get(struct store_backend *be, const char *name,
+                           int64_t *value)
+{
+    struct sqlite_backend *b = (struct sqlite_backend *)be;
+    sqlite3_bind_text(b->get_meta, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(b->get_meta);
+    int rc = -KE_NOTFOUND;
+    if (r == SQLITE_ROW) {
+        *value = sqlite3_column_int64(b->get_meta, 0);
+        rc = 0;
+    } else if (r != SQLITE_DONE) {
+        rc = sql_error(b, "get meta");
+    }
+    sqlite3_reset(b->get_meta);
+    sqlite3_clear_bindings(b->get_meta);
     return rc;
 }
 
@@ -279,6 +307,8 @@ static void sqlite_close(struct store_backend *be)
     sqlite3_finalize(b->begin);
     sqlite3_finalize(b->commit);
     sqlite3_finalize(b->rollback);
+    sqlite3_finalize(b->put_meta);
+    sqlite3_finalize(b->get_meta);
     if (b->db)
         sqlite3_close(b->db);
     free(b->path);
@@ -295,6 +325,7 @@ int store_sqlite_open(const char *path, bool sync_full,
     b->base.load = sqlite_load;
     b->base.load_events = sqlite_load_events;
     b->base.commit = sqlite_commit;
+    b->base.meta_get = sqlite_meta_get;
     b->base.compact = sqlite_compact;
     b->base.size_bytes = sqlite_size;
     b->base.close = sqlite_close;
@@ -359,6 +390,8 @@ int store_sqlite_open(const char *path, bool sync_full,
         {&b->begin, "BEGIN IMMEDIATE"},
         {&b->commit, "COMMIT"},
         {&b->rollback, "ROLLBACK"},
+        {&b->put_meta, "INSERT OR REPLACE INTO meta(name, value) VALUES(?, ?)"},
+        {&b->get_meta, "SELECT value FROM meta WHERE name = ?"},
     };
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         if (sqlite3_prepare_v3(b->db, stmts[i].sql, -1,

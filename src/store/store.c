@@ -13,6 +13,7 @@
 #endif
 #include <bsd/sys/tree.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,9 @@ struct store {
     struct store_watch *watches;
     int nwatches;
     int dispatching;
+    bool meta_staged;     /* meta travels with the next write */
+    char meta_name[64];
+    int64_t meta_value;
 };
 
 static struct entry *entry_find(struct store *st, const char *key)
@@ -466,9 +470,13 @@ out:
  * and the watchers. */
 static int apply(struct store *st, struct store_event *ev, struct entry *e)
 {
-    if (ev->rev != st->rev + 1)
+    if (ev->rev != st->rev + 1) {
+        st->meta_staged = false;
         return -EINVAL;
-    int rc = st->be->commit(st->be, ev, 1);
+    }
+    struct store_meta meta = {st->meta_name, st->meta_value};
+    int rc = st->be->commit(st->be, ev, 1, st->meta_staged ? &meta : NULL);
+    st->meta_staged = false;
     if (rc)
         return rc;
     st->rev = ev->rev;
@@ -494,7 +502,7 @@ static int apply(struct store *st, struct store_event *ev, struct entry *e)
     return 0;
 }
 
-int store_create(struct store *st, const char *key, const void *val,
+static int write_create(struct store *st, const char *key, const void *val,
                  size_t len, int64_t rev)
 {
     if (entry_find(st, key))
@@ -519,7 +527,7 @@ int store_create(struct store *st, const char *key, const void *val,
     return rc;
 }
 
-int store_update(struct store *st, const char *key, const void *val,
+static int write_update(struct store *st, const char *key, const void *val,
                  size_t len, int64_t rev, int64_t expect_rev)
 {
     struct entry *e = entry_find(st, key);
@@ -538,7 +546,7 @@ int store_update(struct store *st, const char *key, const void *val,
     return rc;
 }
 
-int store_delete(struct store *st, const char *key, const void *val,
+static int write_delete(struct store *st, const char *key, const void *val,
                  size_t len, int64_t rev, int64_t expect_rev)
 {
     struct entry *e = entry_find(st, key);
@@ -556,6 +564,35 @@ int store_delete(struct store *st, const char *key, const void *val,
         store_value_unref(e->value);
         free(e);
     }
+    return rc;
+}
+
+/* The public writes: a write that fails for any reason also drops the
+ * metadata staged for it (store_meta_stage_int). */
+int store_create(struct store *st, const char *key, const void *val,
+                 size_t len, int64_t rev)
+{
+    int rc = write_create(st, key, val, len, rev);
+    if (rc)
+        st->meta_staged = false;
+    return rc;
+}
+
+int store_update(struct store *st, const char *key, const void *val,
+                 size_t len, int64_t rev, int64_t expect_rev)
+{
+    int rc = write_update(st, key, val, len, rev, expect_rev);
+    if (rc)
+        st->meta_staged = false;
+    return rc;
+}
+
+int store_delete(struct store *st, const char *key, const void *val,
+                 size_t len, int64_t rev, int64_t expect_rev)
+{
+    int rc = write_delete(st, key, val, len, rev, expect_rev);
+    if (rc)
+        st->meta_staged = false;
     return rc;
 }
 
@@ -608,4 +645,36 @@ int store_compact(struct store *st)
     if (!st->be->compact)
         return 0;
     return st->be->compact(st->be, st->oldest);
+}
+
+static bool meta_name_ok(const char *name)
+{
+    return name && *name && strlen(name) < 64 &&
+           strcmp(name, "compact_rev") != 0 && strcmp(name, "max_rev") != 0 &&
+           strcmp(name, "schema") != 0;
+}
+
+int store_meta_get_int(struct store *st, const char *name, int64_t *value)
+{
+    if (!meta_name_ok(name))
+        return -EINVAL;
+    return st->be->meta_get(st->be, name, value);
+}
+
+int store_meta_set_int(struct store *st, const char *name, int64_t value)
+{
+    if (!meta_name_ok(name))
+        return -EINVAL;
+    struct store_meta meta = {name, value};
+    return st->be->commit(st->be, NULL, 0, &meta);
+}
+
+int store_meta_stage_int(struct store *st, const char *name, int64_t value)
+{
+    if (!meta_name_ok(name))
+        return -EINVAL;
+    snprintf(st->meta_name, sizeof(st->meta_name), "%s", name);
+    st->meta_value = value;
+    st->meta_staged = true;
+    return 0;
 }

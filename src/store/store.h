@@ -39,6 +39,14 @@ struct store_event {
     struct store_value *prev;
 };
 
+/* A named integer kept by the backend beside the data (e.g. the edge's
+ * applied cloud revision), written in the same transaction as a change
+ * when it travels with one. */
+struct store_meta {
+    const char *name;
+    int64_t value;
+};
+
 /* A durable backend: it persists changes and loads them at start. */
 struct store_backend {
     const char *name;
@@ -53,10 +61,14 @@ struct store_backend {
     int (*load_events)(struct store_backend *be, int64_t after,
                        int (*fn)(void *arg, const struct store_event *ev),
                        void *arg);
-    /* Durably writes a batch of events (one transaction). On error
-     * nothing of the batch is written. */
+    /* Durably writes a batch of events (n may be 0) and, when meta is not
+     * NULL, the metadata value meta->name = meta->value, in one
+     * transaction. On error nothing of the batch is written. */
     int (*commit)(struct store_backend *be, const struct store_event *evs,
-                  int n);
+                  int n, const struct store_meta *meta);
+    /* Reads the metadata value `name`: 0, -KE_NOTFOUND when never set. */
+    int (*meta_get)(struct store_backend *be, const char *name,
+                    int64_t *value);
     /* Forgets history older than rev (live keys are kept). */
     int (*compact)(struct store_backend *be, int64_t rev);
     /* Bytes used on disk. */
@@ -146,6 +158,22 @@ int store_watch(struct store *st, const char *prefix, int64_t after,
                 store_watch_fn fn, void *arg, struct store_watch **out);
 void store_unwatch(struct store *st, struct store_watch *w);
 int store_watch_count(const struct store *st);
+
+/*
+ * Small durable integers beside the data, for the store's users (the edge
+ * keeps its applied cloud revision here). Names are the caller's; the
+ * backend reserves "compact_rev", "max_rev" and "schema" (-EINVAL).
+ *
+ * store_meta_get_int: 0 and *value, or -KE_NOTFOUND when never set.
+ * store_meta_set_int: writes the value durably now (its own transaction).
+ * store_meta_stage_int: the next write (store_create/update/delete)
+ * commits name = value in the same transaction as its change, so the two
+ * are durable together or not at all; a failed write drops the staged
+ * value, and staging again replaces it. Returns 0 or -EINVAL.
+ */
+int store_meta_get_int(struct store *st, const char *name, int64_t *value);
+int store_meta_set_int(struct store *st, const char *name, int64_t value);
+int store_meta_stage_int(struct store *st, const char *name, int64_t value);
 
 /* Forgets backend history older than the ring's window. */
 int store_compact(struct store *st);

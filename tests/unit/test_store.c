@@ -8,6 +8,7 @@
 #include "util/errors.h"
 #include "unit.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -323,6 +324,57 @@ static void test_list_at(void)
     store_close(st);
 }
 
+/* Metadata integers: absent, set, staged with a write (same transaction),
+ * dropped with a failed write, durable across reopen, reserved names. */
+static void test_meta(void)
+{
+    unlink(path);
+    struct store *st = open_store(16);
+    CHECK(st != NULL);
+    if (!st)
+        return;
+    int64_t v = -1;
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), -KE_NOTFOUND);
+    CHECK_INT(store_meta_set_int(st, "cloud_rev", 7), 0);
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 7);
+    CHECK_INT(store_meta_set_int(st, "compact_rev", 1), -EINVAL);
+    CHECK_INT(store_meta_stage_int(st, "max_rev", 1), -EINVAL);
+    CHECK_INT(store_meta_get_int(st, "", &v), -EINVAL);
+    /* staged with a write */
+    CHECK_INT(store_meta_stage_int(st, "cloud_rev", 12), 0);
+    CHECK_INT(put(st, "/a", "1"), 0);
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 12);
+    /* a failed write (create of a live key) does not write the meta and
+     * forgets it */
+    CHECK_INT(store_meta_stage_int(st, "cloud_rev", 13), 0);
+    CHECK_INT(put(st, "/a", "2"), -KE_EXISTS);
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 12);
+    CHECK_INT(store_update(st, "/a", "3", 1, store_next_revision(st), 0), 0);
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 12);
+    /* a commit failing inside the backend (wrong revision) drops it too */
+    CHECK_INT(store_meta_stage_int(st, "cloud_rev", 14), 0);
+    CHECK(store_create(st, "/b", "x", 1, store_revision(st) + 5) != 0);
+    CHECK_INT(put(st, "/b", "x"), 0);
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 12);
+    CHECK_INT(store_meta_stage_int(st, "cloud_rev", 20), 0);
+    CHECK_INT(store_delete(st, "/b", "x", 1, store_next_revision(st), 0), 0);
+    int64_t rev = store_revision(st);
+    store_close(st);
+    st = open_store(16);
+    CHECK(st != NULL);
+    if (!st)
+        return;
+    CHECK_INT(store_meta_get_int(st, "cloud_rev", &v), 0);
+    CHECK_INT(v, 20);
+    CHECK_INT(store_revision(st), rev);
+    store_close(st);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -333,6 +385,7 @@ int main(void)
     test_crash();
     test_checksum();
     test_list_at();
+    test_meta();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
