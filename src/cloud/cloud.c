@@ -276,6 +276,10 @@ int cloud_main(int argc, char **argv)
             return 1;
         }
     }
+    if (c.hub) {
+        ccfg.node_seen = cloudhub_node_seen;
+        ccfg.node_seen_arg = c.hub;
+    }
     if (!no_controllers) {
         rc = ctrl_mgr_start(c.loop, c.st, c.api, &ccfg, &c.ctrl);
         if (rc)

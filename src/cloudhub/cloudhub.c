@@ -62,6 +62,7 @@ void hub_unref(struct cloudhub *h)
 {
     if (--h->refs > 0)
         return;
+    hub_seen_free(h);
     graph_free(h->graph);
     free(h->pki_dir);
     free(h);

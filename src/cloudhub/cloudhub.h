@@ -26,6 +26,9 @@ int cloudhub_start(uv_loop_t *loop, struct apiserver *api, struct store *st,
                    SSL_CTX *ctx, const struct cloudhub_config *cfg,
                    struct cloudhub **out);
 int cloudhub_port(const struct cloudhub *h);
+/* When node last showed life in a session (uv_now ms; now while one is
+ * open), 0 if never since the hub started. For ctrl_mgr_config. */
+uint64_t cloudhub_node_seen(void *hub, const char *node);
 void cloudhub_stop(struct cloudhub *h);
 
 #endif

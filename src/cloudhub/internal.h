@@ -14,6 +14,7 @@
 
 struct session;
 RB_HEAD(sessions, session);
+struct seen_tree;
 
 struct cloudhub {
     uv_loop_t *loop;
@@ -24,6 +25,7 @@ struct cloudhub {
     struct graph *graph;
     struct store_watch *watch;
     struct sessions sessions;   /* by node name */
+    struct seen_tree *seen;     /* node -> when its last session ended */
     int nsessions;
     uv_timer_t tick;            /* idle checks, lease renewal */
     bool stopping;
@@ -41,6 +43,7 @@ int hub_sessions_start(struct cloudhub *h);
 void hub_sessions_stop(struct cloudhub *h);
 /* GET /hub: authenticates and upgrades; answers the request either way. */
 void hub_session_accept(struct cloudhub *h, struct http_request *req);
+void hub_seen_free(struct cloudhub *h);
 /* Drops a reference; the last one frees the hub (cloudhub.c). */
 void hub_unref(struct cloudhub *h);
 

@@ -28,7 +28,10 @@
 #define HUB_TICK_MS 1000
 #define HUB_IDLE_TIMEOUT_MS (30 * 1000)
 #define HUB_HEARTBEAT_S 15
-#define HUB_LEASE_RENEW_MS (10 * 1000)
+/* The lease is for display and for tools reading it: the node lifecycle
+ * controller asks the hub directly (cloudhub_node_seen), so renewals can
+ * be rarer than a kubelet's while staying inside the lease duration. */
+#define HUB_LEASE_RENEW_MS (30 * 1000)
 #define HUB_LEASE_SECONDS 40
 #define HUB_SYNC_EVERY_MS (HUB_HEARTBEAT_S * 1000)
 
@@ -68,6 +71,72 @@ static int session_cmp(struct session *a, struct session *b)
 RB_GENERATE_STATIC(sessions, session, link, session_cmp)
 
 static struct sessions *tree_of(struct cloudhub *h) { return &h->sessions; }
+static struct session *find(struct cloudhub *h, const char *node);
+
+/* When each node's last session ended, for cloudhub_node_seen. */
+struct seen {
+    RB_ENTRY(seen) link;
+    uint64_t ended_ms;
+    char node[];
+};
+static int seen_cmp(struct seen *a, struct seen *b) { return strcmp(a->node, b->node); }
+RB_HEAD(seen_tree, seen);
+RB_GENERATE_STATIC(seen_tree, seen, link, seen_cmp)
+
+static struct seen *seen_find(struct cloudhub *h, const char *node)
+{
+    if (!h->seen)
+        return NULL;
+    size_t n = strlen(node);
+    struct seen *q = malloc(sizeof(*q) + n + 1);
+    if (!q)
+        return NULL;
+    memcpy(q->node, node, n + 1);
+    struct seen *r = RB_FIND(seen_tree, h->seen, q);
+    free(q);
+    return r;
+}
+
+static void seen_record(struct cloudhub *h, const char *node, uint64_t ms)
+{
+    if (!h->seen && (h->seen = calloc(1, sizeof(*h->seen))))
+        RB_INIT(h->seen);
+    if (!h->seen)
+        return;
+    struct seen *s = seen_find(h, node);
+    if (!s) {
+        size_t n = strlen(node);
+        if (!(s = calloc(1, sizeof(*s) + n + 1)))
+            return;
+        memcpy(s->node, node, n + 1);
+        RB_INSERT(seen_tree, h->seen, s);
+    }
+    s->ended_ms = ms;
+}
+
+void hub_seen_free(struct cloudhub *h)
+{
+    if (!h->seen)
+        return;
+    struct seen *s, *n;
+    RB_FOREACH_SAFE(s, seen_tree, h->seen, n)
+    {
+        RB_REMOVE(seen_tree, h->seen, s);
+        free(s);
+    }
+    free(h->seen);
+    h->seen = NULL;
+}
+
+uint64_t cloudhub_node_seen(void *arg, const char *node)
+{
+    struct cloudhub *h = arg;
+    struct session *s = find(h, node);
+    if (s && s->live)
+        return uv_now(h->loop);
+    struct seen *e = seen_find(h, node);
+    return e ? e->ended_ms : 0;
+}
 
 static struct session *find(struct cloudhub *h, const char *node)
 {
@@ -552,8 +621,11 @@ static void on_close(void *arg, int code, const char *reason)
     struct session *s = arg;
     struct cloudhub *h = s->hub;
     log_info("hub", "node %s: session closed (%d %s)", s->node, code, reason);
-    if (s->in_tree)
+    if (s->in_tree) {
         RB_REMOVE(sessions, tree_of(h), s);
+        if (s->live)
+            seen_record(h, s->node, s->last_rx_ms);
+    }
     h->nsessions--;
     free(s);
     hub_unref(h);

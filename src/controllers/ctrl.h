@@ -38,6 +38,12 @@ struct ctrl_mgr_config {
     uint64_t pod_eviction_ms;
     /* Events are deleted this long after their last occurrence. */
     uint64_t event_ttl_ms;           /* default 1 h */
+    /* When the node last showed life through its edge session (uv_now
+     * ms: now while connected), 0 if never; NULL when no hub runs. The
+     * node lifecycle controller counts it like a Lease renewal, so a
+     * connected edge needs no lease traffic to stay Ready. */
+    uint64_t (*node_seen)(void *arg, const char *node);
+    void *node_seen_arg;
 };
 
 struct ctrl_mgr;

@@ -557,7 +557,12 @@ static void sync_node(struct ctrl *c, const char *name)
     if (!r)
         return;
     uint64_t now = uv_now(ctrl_loop(c));
-    uint64_t deadline = r->seen_ms + ctrl_config(c)->node_grace_ms;
+    const struct ctrl_mgr_config *cfg = ctrl_config(c);
+    uint64_t hub = cfg->node_seen ? cfg->node_seen(cfg->node_seen_arg, name)
+                                  : 0;
+    if (hub > r->seen_ms)
+        r->seen_ms = hub;
+    uint64_t deadline = r->seen_ms + cfg->node_grace_ms;
     if (!r->dirty && !r->unreachable && now < deadline) {
         ctrl_enqueue_after(c, name, deadline - now);
         return;

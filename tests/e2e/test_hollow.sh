@@ -3,7 +3,9 @@
 # Nodes, keep their sessions, and run bound pods with the fake runtime.
 source "$(dirname "$0")/lib.sh"
 
-start_cloud "$E2E_TMP/cloud"
+# A short grace period: connected nodes must stay Ready through their
+# sessions alone (the hub renews leases only every 30 s).
+start_cloud "$E2E_TMP/cloud" --node-grace-period 5s
 TOKEN=$("$KEDGE_BIN" token create --data-dir "$E2E_TMP/cloud")
 
 expect_fail_match "hollow with a bad token" "token" \
@@ -51,5 +53,15 @@ E2E_PIDS+=("$!")
 connected() { grep -q "20 nodes connected" "$E2E_TMP/hollow2.out"; }
 wait_until "hollow nodes reconnect with saved identities" 60 connected
 expect_eq "pods still running after the reconnect" "$(kubectl get pod p1 -o jsonpath='{.status.phase}')" "Running"
+sleep 8
+expect_eq "connected nodes stay Ready past the grace period" "$(ready_nodes)" "20"
+
+# The edges go away: their nodes turn NotReady (Unknown), their pods stay.
+kill "${E2E_PIDS[-1]}"; wait "${E2E_PIDS[-1]}" 2>/dev/null || true
+none_ready() { [ "$(ready_nodes)" = 0 ]; }
+wait_until "nodes without a session turn NotReady" 60 none_ready
+expect_eq "Ready is Unknown" "$(kubectl get node h-5 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" "Unknown"
+expect_match "unreachable taint" "$(kubectl get node h-5 -o jsonpath='{.spec.taints[*].key}')" "node.kubernetes.io/unreachable"
+expect_eq "pods of unreachable nodes are kept" "$(kubectl get pod p1 -o jsonpath='{.spec.nodeName}')" "h-5"
 
 e2e_finish
