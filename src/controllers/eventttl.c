@@ -7,41 +7,20 @@
  */
 #include "controllers/ctrl.h"
 #include "resources/jsonutil.h"
+#include "util/timefmt.h"
 
 #include <string.h>
 #include <time.h>
-
-/* Seconds since the epoch of an RFC 3339 time ("2026-11-23T10:00:00Z",
- * fractions and offsets allowed); -1 if unreadable. */
-static time_t parse_time(const char *s)
-{
-    if (!s)
-        return -1;
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return -1;
-    time_t t = timegm(&tm);
-    if (*p == '.')
-        while (*++p >= '0' && *p <= '9')
-            ;
-    if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-        int off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
-                  ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-        t += *p == '+' ? -off : off;
-    }
-    return t;
-}
 
 static time_t later(time_t a, time_t b) { return a > b ? a : b; }
 
 /* The latest time an event carries. */
 static time_t last_seen(struct json_object *ev)
 {
-    time_t t = parse_time(ju_str(ju_obj(ev, "metadata"), "creationTimestamp"));
-    t = later(t, parse_time(ju_str(ev, "lastTimestamp")));
-    t = later(t, parse_time(ju_str(ev, "eventTime")));
-    return later(t, parse_time(ju_str(ju_obj(ev, "series"), "lastObservedTime")));
+    time_t t = time_parse_rfc3339(ju_str(ju_obj(ev, "metadata"), "creationTimestamp"));
+    t = later(t, time_parse_rfc3339(ju_str(ev, "lastTimestamp")));
+    t = later(t, time_parse_rfc3339(ju_str(ev, "eventTime")));
+    return later(t, time_parse_rfc3339(ju_str(ju_obj(ev, "series"), "lastObservedTime")));
 }
 
 /* The queue entry of each event is its expiry: a write seen live moves

@@ -19,6 +19,7 @@
 #include "util/duration.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 /* libbsd's tree.h marks its generated functions __unused, which glibc
  * does not define. */
@@ -88,14 +89,6 @@ struct nl_state {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static void now_rfc3339(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -342,7 +335,7 @@ static int mark_unknown(struct ctrl *c, struct json_object **node)
         ju_str(ju_obj(*node, "metadata"), "creationTimestamp");
     char now[32];
     bool changed = false;
-    now_rfc3339(now);
+    time_now_rfc3339(now);
     if (!conds)
         return -1;
     for (int i = 0; kubelet_conditions[i]; i++) {
@@ -426,7 +419,7 @@ static int sync_taints(struct ctrl *c, struct json_object **node,
     }
     if (want && !have_want) {
         char now[32];
-        now_rfc3339(now);
+        time_now_rfc3339(now);
         struct json_object *t = json_object_new_object();
         ju_set_str(t, "key", want);
         ju_set_str(t, "effect", "NoSchedule");
@@ -470,7 +463,7 @@ static int mark_pods_not_ready(struct ctrl *c, const char *node)
             continue;
         }
         char now[32];
-        now_rfc3339(now);
+        time_now_rfc3339(now);
         ju_set_str(cond, "status", "False");
         ju_set_str(cond, "lastTransitionTime", now);
         int code = ctrl_update(c, s->pods_rt, pod, "status", NULL);

@@ -6,6 +6,7 @@
 #include "controllers/recorder.h"
 #include "resources/jsonutil.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 /* libbsd's tree.h marks its generated functions __unused, which glibc
  * does not define. */
@@ -83,19 +84,11 @@ static void forget(struct recorder *r, struct seen *s)
     free(s);
 }
 
-static void now_rfc3339(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Bumps the count of an event written before; false if it is gone. */
 static bool bump(struct ctrl *c, struct seen *s)
 {
     char ts[32], patch[128];
-    now_rfc3339(ts);
+    time_now_rfc3339(ts);
     snprintf(patch, sizeof(patch), "{\"count\":%lld,\"lastTimestamp\":\"%s\"}",
              (long long)(s->count + 1), ts);
     int code = ctrl_patch(c, ctrl_rt("", "events"), s->ns, s->name, NULL,
@@ -121,7 +114,7 @@ static int create(struct ctrl *c, const struct resource_type *rt,
              (unsigned long long)tv.tv_sec * 1000000000ull +
                  (unsigned long long)tv.tv_nsec);
     char ts[32], av[64];
-    now_rfc3339(ts);
+    time_now_rfc3339(ts);
     struct json_object *ev = json_object_new_object();
     ju_set_str(ev, "apiVersion", "v1");
     ju_set_str(ev, "kind", "Event");

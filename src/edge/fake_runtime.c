@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,14 +47,6 @@ int fake_runtime_subnet(const char *node)
     for (const char *p = node; *p; p++)
         h = (h ^ (uint8_t)*p) * 16777619u;
     return (int)(h % 256);
-}
-
-static void now_rfc3339(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- pod IPs ---------------------------------------------------------- */
@@ -183,7 +176,7 @@ static struct json_object *running_status(struct json_object *pod,
     const char *ns = ju_str(md, "namespace"), *name = ju_str(md, "name");
     struct json_object *old = ju_obj(pod, "status");
     char ts[32];
-    now_rfc3339(ts);
+    time_now_rfc3339(ts);
     const char *start = ju_str(old, "startTime") ? ju_str(old, "startTime")
                                                  : ts;
     struct json_object *patch = json_object_new_object();

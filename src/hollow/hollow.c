@@ -16,6 +16,7 @@
 #include "util/flags.h"
 #include "util/https.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -79,14 +80,6 @@ struct hollow {
 
 /* ---- messages --------------------------------------------------------- */
 
-static void now_rfc3339(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void send_json(struct hnode *n, struct json_object *m)
 {
     size_t len;
@@ -126,7 +119,7 @@ static void register_node(struct hnode *n)
 {
     struct hollow *h = n->h;
     char ts[32], ip[32], pods[16];
-    now_rfc3339(ts);
+    time_now_rfc3339(ts);
     struct json_object *node = json_object_new_object();
     ju_set_str(node, "apiVersion", "v1");
     ju_set_str(node, "kind", "Node");
@@ -212,7 +205,7 @@ static void on_pod(struct hnode *n, struct json_object *pod)
     if (phase && strcmp(phase, "Running") == 0)
         return;
     char ts[32], ip[32], host[32];
-    now_rfc3339(ts);
+    time_now_rfc3339(ts);
     node_ip(n, 1 + n->pod_seq++ % 30, ip, sizeof(ip));
     node_ip(n, 0, host, sizeof(host));
     struct json_object *patch = json_object_new_object();

@@ -5,6 +5,7 @@
 #include "util/errors.h"
 #include "util/https.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -18,13 +19,6 @@
 
 /* Larger differences make certificates look not-yet-valid or expired. */
 #define JOIN_MAX_SKEW_S 300
-
-static time_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    return end && !*end ? timegm(&tm) : (time_t)-1;
-}
 
 /* Existing credentials: 0 if they are this node's, 1 if absent, else an
  * error. */
@@ -181,7 +175,7 @@ int join_client_ensure(const char *pki_dir, const char *cloud_url,
     }
     res = json_tokener_parse(ans.data);
     const char *cert = ju_str(res, "certificate");
-    time_t server = parse_time(ju_str(res, "serverTime"));
+    time_t server = time_parse_rfc3339(ju_str(res, "serverTime"));
     if (!cert) {
         snprintf(err, errlen, "the cloud's join answer has no certificate");
         rc = -KE_PARSE;

@@ -9,6 +9,8 @@
 #include "resources/jsonutil.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/b64.h"
+#include "util/timefmt.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -37,28 +39,6 @@ static int fail(struct buf *out, int code, const char *fmt, ...)
     buf_puts(out, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return code;
-}
-
-static int b64_decode(const char *in, char *out, size_t outlen)
-{
-    size_t n = in ? strlen(in) : 0;
-    if (n == 0 || n % 4 || (n / 4) * 3 >= outlen)
-        return -1;
-    int len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in,
-                              (int)n);
-    if (len < 0)
-        return -1;
-    while (n && in[--n] == '=')
-        len--;
-    out[len] = 0;
-    return len;
-}
-
-static time_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    return end && !*end ? timegm(&tm) : (time_t)-1;
 }
 
 /* GET path through the API as the hub; the parsed answer or NULL. */
@@ -105,14 +85,14 @@ static int check_token(struct apiserver *api, const char *pki_dir,
                   t.id);
     } else if (code != 200) {
         rc = fail(out, 500, "cannot read the token: HTTP %d", code);
-    } else if (b64_decode(ju_str(d, "token-secret"), secret,
+    } else if (b64_decode_str(ju_str(d, "token-secret"), secret,
                           sizeof(secret)) != TOKEN_SECRET_LEN ||
                CRYPTO_memcmp(secret, t.secret, TOKEN_SECRET_LEN) != 0) {
         rc = fail(out, 401, "the token's secret is wrong");
     } else if (ju_str(d, "expiration") &&
-               (b64_decode(ju_str(d, "expiration"), expires,
+               (b64_decode_str(ju_str(d, "expiration"), expires,
                            sizeof(expires)) < 0 ||
-                parse_time(expires) < 0 || parse_time(expires) < time(NULL))) {
+                time_parse_rfc3339(expires) < 0 || time_parse_rfc3339(expires) < time(NULL))) {
         rc = fail(out, 401, "token %s expired at %s: create a new one with "
                             "`kedge token create`",
                   t.id, expires[0] ? expires : "(unreadable)");

@@ -11,6 +11,7 @@
 #include "util/errors.h"
 #include "util/flags.h"
 #include "util/https.h"
+#include "util/b64.h"
 
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -92,21 +93,6 @@ static const char *status_message(struct json_object *st)
 {
     const char *m = ju_str(st, "message");
     return m ? m : "unexpected answer";
-}
-
-static int b64_decode(const char *in, char *out, size_t outlen)
-{
-    size_t n = strlen(in);
-    if (n == 0 || n % 4 || (n / 4) * 3 >= outlen)
-        return -1;
-    int len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in,
-                              (int)n);
-    if (len < 0)
-        return -1;
-    while (n && in[--n] == '=')
-        len--;
-    out[len] = 0;
-    return len;
 }
 
 static int token_create(const struct admin *a, const char *dir,
@@ -197,11 +183,11 @@ static int token_list(const struct admin *a)
         struct json_object *d = ju_obj(s, "data");
         char id[64] = "?", exp[64] = "never", desc[512] = "";
         if (ju_str(d, "token-id"))
-            b64_decode(ju_str(d, "token-id"), id, sizeof(id));
+            b64_decode_str(ju_str(d, "token-id"), id, sizeof(id));
         if (ju_str(d, "expiration"))
-            b64_decode(ju_str(d, "expiration"), exp, sizeof(exp));
+            b64_decode_str(ju_str(d, "expiration"), exp, sizeof(exp));
         if (ju_str(d, "description"))
-            b64_decode(ju_str(d, "description"), desc, sizeof(desc));
+            b64_decode_str(ju_str(d, "description"), desc, sizeof(desc));
         printf("%-8s %-22s %s\n", id, exp, desc);
     }
     json_object_put(ans);
