@@ -431,7 +431,8 @@ static int catch_up(struct session *s, int64_t rev, int64_t now)
         return rc;
     }
     store_unwatch(h->st, w);
-    qsort(hi.cand.keys, (size_t)hi.cand.n, sizeof(char *), cmp_str);
+    if (hi.cand.n > 1)
+        qsort(hi.cand.keys, (size_t)hi.cand.n, sizeof(char *), cmp_str);
     int puts = 0, deletes = 0;
     for (int i = 0; i < hi.cand.n && !s->closing; i++) {
         const char *key = hi.cand.keys[i];

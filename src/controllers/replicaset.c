@@ -427,7 +427,8 @@ static const char *delete_pods(struct rs_sync *s, int64_t n, char *err,
 {
     const char *failed = NULL;
 
-    qsort(s->pods, (size_t)s->npods, sizeof(*s->pods), rank_cmp);
+    if (s->npods > 1)
+        qsort(s->pods, (size_t)s->npods, sizeof(*s->pods), rank_cmp);
     for (int64_t i = 0; i < n && i < s->npods; i++) {
         struct json_object *pod = s->pods[i].pod;
         const char *name = meta(pod, "name");

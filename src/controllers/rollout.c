@@ -58,7 +58,8 @@ static int canonical_json(struct buf *b, struct json_object *v, int depth)
             (void)val;
             keys[i++] = k;
         }
-        qsort(keys, n, sizeof(*keys), key_cmp);
+        if (n > 1)
+            qsort(keys, n, sizeof(*keys), key_cmp);
         rc = buf_puts(b, "{");
         for (i = 0; rc == 0 && i < n; i++) {
             struct json_object *ks = json_object_new_string(keys[i]);

@@ -260,7 +260,8 @@ static int collect_stale(void *arg, const char *key, struct store_value *v,
 /* End of a snapshot: every key it did not name goes. */
 static void snapshot_end(struct edgehub *hub, int64_t rev)
 {
-    qsort(hub->seen, hub->nseen, sizeof(char *), str_cmp);
+    if (hub->nseen > 1) /* qsort needs a non-NULL base even for 0 */
+        qsort(hub->seen, hub->nseen, sizeof(char *), str_cmp);
     struct stale s = {.hub = hub};
     int rc = store_list(hub->st, "/registry/", NULL, 0, collect_stale, &s,
                         NULL);
