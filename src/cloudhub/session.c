@@ -54,6 +54,7 @@ struct session {
     char groups[512];
     bool in_tree;           /* registered as its node's session */
     bool live;              /* hello done: changes are routed here */
+    bool greeted;           /* a hello was accepted (stays true) */
     bool closing;
     int64_t acked;
     int64_t sent_rev;       /* highest revision sent (sync or change) */
@@ -524,6 +525,7 @@ static void handle_hello(struct session *s, struct json_object *msg)
     s->sent_rev = now;
     s->last_sync_ms = uv_now(h->loop);
     s->live = !s->closing;
+    s->greeted = true;
     if (s->live) { /* alive from the first moment, as a kubelet's lease */
         s->last_lease_ms = s->last_sync_ms;
         renew_lease(s);
@@ -624,7 +626,7 @@ static void on_close(void *arg, int code, const char *reason)
     log_info("hub", "node %s: session closed (%d %s)", s->node, code, reason);
     if (s->in_tree) {
         RB_REMOVE(sessions, tree_of(h), s);
-        if (s->live)
+        if (s->greeted)
             seen_record(h, s->node, s->last_rx_ms);
     }
     h->nsessions--;
