@@ -128,6 +128,17 @@ static bool authorize(void *arg, const struct apiserver_authz *a, char *why,
                  node, node);
         return false;
     }
+    if (is(a, "", "namespaces")) {
+        if (a->name[0] && verb_in(a->verb, read) && !a->sub[0]) {
+            char key[700];
+            snprintf(key, sizeof(key), "/registry/core/namespaces/%s", a->name);
+            if (graph_has(h->graph, node, key))
+                return true;
+        }
+        snprintf(why, len, "node '%s' can only read the namespaces of its "
+                           "pods", node);
+        return false;
+    }
     if (is(a, "", "configmaps") || is(a, "", "secrets") ||
         is(a, "", "serviceaccounts")) {
         if (a->name[0] && verb_in(a->verb, read) && !a->sub[0]) {

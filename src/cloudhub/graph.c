@@ -275,6 +275,11 @@ void graph_pod_refs(const char *ns, struct json_object *pod,
         ref_name(fn, arg, ns, "secrets", ju_str(ju_idx_obj(pulls, i), "name"));
     const char *sa = ju_str(spec, "serviceAccountName");
     ref_name(fn, arg, ns, "serviceaccounts", sa && sa[0] ? sa : "default");
+    /* Its namespace, so the edge's local API lists it. */
+    char key[KEY_MAX];
+    int n = snprintf(key, sizeof(key), "/registry/core/namespaces/%s", ns);
+    if (n > 0 && (size_t)n < sizeof(key))
+        fn(arg, key);
 }
 
 static struct json_object *parse(const struct store_value *v)
@@ -420,7 +425,8 @@ void graph_apply(struct graph *g, const struct store_event *ev,
         apply_pod(g, ev, &em);
     } else if (strncmp(ev->key, "/registry/core/configmaps/", 26) == 0 ||
                strncmp(ev->key, "/registry/core/secrets/", 23) == 0 ||
-               strncmp(ev->key, "/registry/core/serviceaccounts/", 31) == 0) {
+               strncmp(ev->key, "/registry/core/serviceaccounts/", 31) == 0 ||
+               strncmp(ev->key, "/registry/core/namespaces/", 26) == 0) {
         /* Referenced objects follow their references: a delete here is a
          * delete on every node referencing them, a re-create a put. */
         struct ref_route r = {&em, ev->key,

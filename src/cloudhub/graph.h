@@ -1,7 +1,7 @@
 /*
  * Which stored objects each edge node needs: its Node, the pods bound to
- * it, and the configmaps, secrets and service accounts those pods
- * reference. Kept up to date from store events; used to route changes to
+ * it, and the configmaps, secrets, service accounts and namespaces those
+ * pods reference. Kept up to date from store events; used to route changes to
  * sessions, to build snapshots and catch-ups, and by the node authorizer.
  */
 #ifndef KEDGE_CLOUDHUB_GRAPH_H
@@ -37,7 +37,7 @@ bool graph_has(const struct graph *g, const char *node, const char *key);
 void graph_keys(const struct graph *g, const char *node,
                 void (*fn)(void *arg, const char *key), void *arg);
 /* The keys a pod (JSON) references: configmaps, secrets, its service
- * account. fn gets each once. */
+ * account and its namespace. */
 void graph_pod_refs(const char *ns, struct json_object *pod,
                     void (*fn)(void *arg, const char *key), void *arg);
 /* Node a pod value (JSON bytes) is bound to, into out ("" if none). */

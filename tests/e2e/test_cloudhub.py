@@ -194,6 +194,8 @@ with section("session: snapshot and live routing"):
     keys = [x.get("key") for x in seen if x.get("type") == "put"]
     check("the referenced configmap comes first",
           "/registry/core/configmaps/default/cfg-a" in keys, str(keys))
+    check("the pod's namespace comes too",
+          "/registry/core/namespaces/default" in keys, str(keys))
     check("an unreferenced configmap does not come",
           "/registry/core/configmaps/default/cfg-other" not in keys, str(keys))
     r = a.request("GET", "/api/v1/namespaces/default/configmaps/cfg-a")
@@ -239,8 +241,10 @@ with section("resume from a revision"):
           ("delete", "/registry/core/pods/default/p1") in got, str(got))
     check("its configmap, no longer referenced, is deleted",
           ("delete", "/registry/core/configmaps/default/cfg-a") in got, str(got))
-    check("nothing else is sent",
-          len(got) <= 3, str(got))
+    check("its namespace, no longer used by its pods, is deleted",
+          ("delete", "/registry/core/namespaces/default") in got, str(got))
+    check("nothing else is sent (pod, configmap, service account, "
+          "namespace)", len(got) <= 4, str(got))
     a.ws.close()
 
 with section("session refusals"):
