@@ -33,6 +33,7 @@ static const struct ctrl_def *const controllers[] = {
     &ctrl_serviceaccount_def,
     &ctrl_endpoints_def,
     &ctrl_scheduler_def,
+    &ctrl_job_def,
     &ctrl_nodelifecycle_def,
     NULL,
 };
