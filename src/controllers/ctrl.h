@@ -200,6 +200,7 @@ extern const struct ctrl_def ctrl_serviceaccount_def;
 extern const struct ctrl_def ctrl_endpoints_def;
 extern const struct ctrl_def ctrl_scheduler_def;
 extern const struct ctrl_def ctrl_job_def;
+extern const struct ctrl_def ctrl_daemonset_def;
 extern const struct ctrl_def ctrl_nodelifecycle_def;
 
 /* ---- small helpers shared by controllers ------------------------------ */

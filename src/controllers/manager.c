@@ -34,6 +34,7 @@ static const struct ctrl_def *const controllers[] = {
     &ctrl_endpoints_def,
     &ctrl_scheduler_def,
     &ctrl_job_def,
+    &ctrl_daemonset_def,
     &ctrl_nodelifecycle_def,
     NULL,
 };
