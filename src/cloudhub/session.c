@@ -655,7 +655,8 @@ void hub_session_accept(struct cloudhub *h, struct http_request *req)
         return;
     }
     if (strncmp(req->user, prefix, sizeof(prefix) - 1) != 0 ||
-        !req->user[sizeof(prefix) - 1] || !strstr(req->groups, "system:nodes")) {
+        !req->user[sizeof(prefix) - 1] ||
+        !apiserver_in_group(req->groups, "system:nodes")) {
         respond_json(req, 403, "only nodes (system:node:<name>, group "
                                "system:nodes) open sessions");
         return;
