@@ -11,6 +11,7 @@
  */
 #include "api/patch.h"
 #include "controllers/ctrl.h"
+#include "controllers/nodematch.h"
 #include "controllers/rollout.h"
 #include "resources/jsonutil.h"
 
@@ -67,51 +68,10 @@ static void on_pod(struct ctrl *c, struct ctrl_event *ev)
 
 /* ---- eligibility ------------------------------------------------------ */
 
-static bool expr_match(struct json_object *labels, const char *name,
-                       struct json_object *e)
-{
-    const char *key = ju_str(e, "key"), *op = ju_str(e, "operator");
-    if (!key || !op)
-        return false;
-    const char *v = name ? (strcmp(key, "metadata.name") == 0 ? name : NULL)
-                         : ju_str(labels, key);
-    if (strcmp(op, "Exists") == 0)
-        return v != NULL;
-    if (strcmp(op, "DoesNotExist") == 0)
-        return v == NULL;
-    bool in = false;
-    struct json_object *values = ju_arr(e, "values");
-    for (size_t i = 0; v && i < ju_len(values); i++) {
-        struct json_object *x = json_object_array_get_idx(values, i);
-        in = in || (json_object_is_type(x, json_type_string) &&
-                    strcmp(json_object_get_string(x), v) == 0);
-    }
-    if (strcmp(op, "In") == 0)
-        return in;
-    if (strcmp(op, "NotIn") == 0)
-        return !in;
-    return false;
-}
-
 static bool tolerated(struct json_object *taint, struct json_object *tols)
 {
-    const char *tk = ju_str(taint, "key"), *tv = ju_str(taint, "value"),
-               *te = ju_str(taint, "effect");
-    for (size_t i = 0; i < ju_len(tols); i++) {
-        struct json_object *t = ju_idx_obj(tols, i);
-        const char *key = ju_str(t, "key"), *op = ju_str(t, "operator"),
-                   *value = ju_str(t, "value"), *effect = ju_str(t, "effect");
-        if (effect && effect[0] && te && strcmp(effect, te) != 0)
-            continue;
-        bool exists = op && strcmp(op, "Exists") == 0;
-        if (exists && (!key || !key[0]))
-            return true;
-        if (!key || !tk || strcmp(key, tk) != 0)
-            continue;
-        if (exists || strcmp(value ? value : "", tv ? tv : "") == 0)
-            return true;
-    }
-    return false;
+    return nodematch_tolerates(tols, ju_str(taint, "key"),
+                               ju_str(taint, "value"), ju_str(taint, "effect"));
 }
 
 /* Kubernetes' AddOrUpdateDaemonPodTolerations. */
@@ -177,9 +137,9 @@ static bool eligible(struct json_object *node, struct json_object *pspec,
             struct json_object *mf = ju_arr(t, "matchFields");
             bool ok = ju_len(ex) + ju_len(mf) > 0;
             for (size_t k = 0; ok && k < ju_len(ex); k++)
-                ok = expr_match(labels, NULL, ju_idx_obj(ex, k));
+                ok = nodematch_expr(labels, NULL, ju_idx_obj(ex, k));
             for (size_t k = 0; ok && k < ju_len(mf); k++)
-                ok = expr_match(NULL, name, ju_idx_obj(mf, k));
+                ok = nodematch_expr(NULL, name, ju_idx_obj(mf, k));
             any = ok;
         }
         if (!any)

@@ -15,6 +15,7 @@
  * change (and every 30 s).
  */
 #include "controllers/ctrl.h"
+#include "controllers/nodematch.h"
 #include "resources/jsonutil.h"
 #include "resources/pod.h"
 #include "util/log.h"
@@ -527,48 +528,6 @@ static bool resolvable(enum reason r)
            r == R_POD_ANTI_AFFINITY;
 }
 
-static bool expr_match(struct json_object *labels, const char *name,
-                       struct json_object *e)
-{
-    const char *key = ju_str(e, "key"), *op = ju_str(e, "operator");
-    struct json_object *values = ju_arr(e, "values");
-    if (!key || !op)
-        return false;
-    const char *v = NULL;
-    if (name)
-        v = strcmp(key, "metadata.name") == 0 ? name : NULL;
-    else
-        v = ju_str(labels, key);
-    if (strcmp(op, "Exists") == 0)
-        return v != NULL;
-    if (strcmp(op, "DoesNotExist") == 0)
-        return v == NULL;
-    bool in = false;
-    for (size_t i = 0; v && i < ju_len(values); i++) {
-        struct json_object *x = json_object_array_get_idx(values, i);
-        if (json_object_is_type(x, json_type_string) &&
-            strcmp(json_object_get_string(x), v) == 0)
-            in = true;
-    }
-    if (strcmp(op, "In") == 0)
-        return in;
-    if (strcmp(op, "NotIn") == 0)
-        return !in;
-    if ((strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) && v &&
-        ju_len(values) == 1) {
-        struct json_object *x = json_object_array_get_idx(values, 0);
-        if (!json_object_is_type(x, json_type_string))
-            return false;
-        char *end1, *end2;
-        long long a = strtoll(v, &end1, 10);
-        long long b = strtoll(json_object_get_string(x), &end2, 10);
-        if (*end1 || *end2)
-            return false;
-        return op[0] == 'G' ? a > b : a < b;
-    }
-    return false;
-}
-
 /* A NodeSelectorTerm: all its expressions and fields hold. */
 static bool term_match(struct snode *n, struct json_object *term)
 {
@@ -577,10 +536,10 @@ static bool term_match(struct snode *n, struct json_object *term)
     if (ju_len(exprs) == 0 && ju_len(fields) == 0)
         return false;
     for (size_t i = 0; i < ju_len(exprs); i++)
-        if (!expr_match(n->labels, NULL, ju_idx_obj(exprs, i)))
+        if (!nodematch_expr(n->labels, NULL, ju_idx_obj(exprs, i)))
             return false;
     for (size_t i = 0; i < ju_len(fields); i++)
-        if (!expr_match(NULL, n->name, ju_idx_obj(fields, i)))
+        if (!nodematch_expr(NULL, n->name, ju_idx_obj(fields, i)))
             return false;
     return true;
 }
@@ -611,21 +570,7 @@ static bool affinity_fits(struct snode *n, struct json_object *spec)
 
 static bool tolerated(const struct taint *t, struct json_object *tols)
 {
-    for (size_t i = 0; i < ju_len(tols); i++) {
-        struct json_object *tol = ju_idx_obj(tols, i);
-        const char *key = ju_str(tol, "key"), *op = ju_str(tol, "operator"),
-                   *value = ju_str(tol, "value"), *effect = ju_str(tol, "effect");
-        if (effect && effect[0] && strcmp(effect, t->effect) != 0)
-            continue;
-        bool exists = op && strcmp(op, "Exists") == 0;
-        if (exists && (!key || !key[0]))
-            return true;
-        if (!key || strcmp(key, t->key) != 0)
-            continue;
-        if (exists || strcmp(value ? value : "", t->value) == 0)
-            return true;
-    }
-    return false;
+    return nodematch_tolerates(tols, t->key, t->value, t->effect);
 }
 
 /* The first hard taint the pod does not tolerate, or NULL. */
@@ -668,7 +613,7 @@ static bool selector_match(struct json_object *sel, struct json_object *labels)
     }
     struct json_object *exprs = ju_arr(sel, "matchExpressions");
     for (size_t i = 0; i < ju_len(exprs); i++)
-        if (!expr_match(labels, NULL, ju_idx_obj(exprs, i)))
+        if (!nodematch_expr(labels, NULL, ju_idx_obj(exprs, i)))
             return false;
     return true;
 }
