@@ -67,37 +67,13 @@ metadata: {name: $1, namespace: kube-node-lease}
 spec: {holderIdentity: $1, leaseDurationSeconds: 40, renewTime: "$(microts)"}
 EOF
 }
-make_pod() { # NAME NODE [DAEMONSET-OWNER]
-    local owner=""
-    if [ -n "${3:-}" ]; then
-        # A real DaemonSet (the garbage collector deletes pods whose owner
-        # does not exist), running only on nodes labelled agent=yes.
-        kubectl apply -f - >/dev/null <<EOF
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: $3, namespace: default}
-spec:
-  selector: {matchLabels: {app: $3}}
-  updateStrategy: {type: OnDelete}
-  template:
-    metadata: {labels: {app: $3}}
-    spec:
-      nodeSelector: {agent: "yes"}
-      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
-EOF
-        kubectl label node "$2" agent=yes --overwrite >/dev/null
-        local uid
-        uid=$(kubectl get daemonset "$3" -o jsonpath='{.metadata.uid}')
-        owner="  labels: {app: $3}
-  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: $3, uid: $uid, controller: true}]"
-    fi
+make_pod() { # NAME NODE
     kubectl create -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
   name: $1
   namespace: default
-$owner
 spec:
   nodeName: $2
   containers: [{name: c, image: registry.k8s.io/pause:3.10}]
@@ -105,6 +81,27 @@ EOF
     kubectl patch pod "$1" --subresource=status --type=merge \
         -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null
 }
+# make_daemon NAME NODE: a DaemonSet running only on NODE (labelled
+# agent=yes); its controller makes the pod and the scheduler binds it.
+make_daemon() {
+    kubectl label node "$2" agent=yes --overwrite >/dev/null
+    kubectl patch node "$2" --subresource=status --type=merge -p \
+        '{"status":{"allocatable":{"cpu":"2","memory":"2Gi","pods":"10"}}}' >/dev/null
+    kubectl apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: $1, namespace: default}
+spec:
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      nodeSelector: {agent: "yes"}
+      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
+EOF
+    wait_until "the DaemonSet's pod is bound to $2" 60 daemon_on "$1" "$2"
+}
+daemon_on() { [ "$(kubectl get pods -l app="$1" -o jsonpath='{.items[*].spec.nodeName}')" = "$2" ]; }
 
 node_status() { kubectl get node "$1" --no-headers | awk '{print $2}'; }
 is_status() { [ "$(node_status "$1")" = "$2" ]; }
@@ -195,12 +192,12 @@ make_node edge-2 3s
 make_lease edge-2
 post_ready edge-2
 make_pod job-1 edge-2
-make_pod agent-1 edge-2 agent
+make_daemon agent edge-2
 wait_until "edge-2 goes NotReady without renewals" 60 is_status edge-2 NotReady
 wait_until "edge-2's pod is evicted after 3s unreachable" 60 pod_gone job-1
 wait_until "an eviction event" 60 event_exists job-1 NodeControllerEviction
 expect_eq "the DaemonSet pod on edge-2 stays" \
-    "$(kubectl get pod agent-1 -o jsonpath='{.spec.nodeName}')" "edge-2"
+    "$(kubectl get pods -l app=agent -o jsonpath='{.items[*].spec.nodeName}')" "edge-2"
 expect_eq "edge-1 (no eviction timeout) kept its pod" \
     "$(kubectl get pod web -o jsonpath='{.metadata.uid}')" "$UID1"
 
